@@ -1,1 +1,262 @@
-fn main() {}
+//! The truecause binary: parse the command line into a validated
+//! configuration, run, and map the outcome to an exit status.
+
+mod cli;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+
+use cli::{Cli, ColorChoice, Command, OutputFormat, RulesAction};
+use truecause::pipeline::{self, Config, Format, Input};
+use truecause::rules::{self, LoadOptions, RuleSet};
+use truecause::time::{Timestamp, Zone};
+
+/// Exit statuses, as documented in `--help`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Ok = 0,
+    Problems = 1,
+    Error = 2,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.run.log_level);
+    let status = match run(cli) {
+        Ok(s) => s,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                Status::Ok
+            } else {
+                eprintln!("truecause: {e:#}");
+                Status::Error
+            }
+        }
+    };
+    ExitCode::from(status as u8)
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRUECAUSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<Status> {
+    match cli.command {
+        Some(Command::Rules { action }) => rules_command(action),
+        None => analyze(cli.run),
+    }
+}
+
+fn analyze(args: cli::RunArgs) -> anyhow::Result<Status> {
+    let load = LoadOptions {
+        no_default_rules: args.rules.no_default_rules,
+        paths: args.rules.paths.clone(),
+    };
+    let rules = load_rules(&load)?;
+    let config = config_from(&args)?;
+    let stdout = io::stdout();
+    let out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let summary =
+        pipeline::run(&config, rules, out).context("cannot write output")?;
+    if summary.long_lines > 0 {
+        tracing::warn!(
+            lines = summary.long_lines,
+            max = config.max_line,
+            "lines longer than --max-line passed through in pieces; rules saw only their first piece"
+        );
+    }
+    if summary.stats.dropped_events > 0 {
+        tracing::warn!(
+            dropped = summary.stats.dropped_events,
+            "events dropped by the store's bound before their window closed; some explanations may be missing"
+        );
+    }
+    if !summary.failed_sources.is_empty() {
+        return Ok(Status::Error);
+    }
+    Ok(Status::Ok)
+}
+
+fn config_from(args: &cli::RunArgs) -> anyhow::Result<Config> {
+    let inputs = match args.files.as_slice() {
+        [] => vec![Input::Stdin],
+        files => files
+            .iter()
+            .map(|f| {
+                if f.as_os_str() == "-" {
+                    Input::Stdin
+                } else {
+                    Input::File(f.clone())
+                }
+            })
+            .collect(),
+    };
+    let boot_time = match &args.boot_time {
+        Some(t) => Some(Timestamp::parse_user(t).with_context(|| {
+            format!("--boot-time {t:?} is neither RFC 3339 nor epoch seconds")
+        })?),
+        None => None,
+    };
+    let zone = match &args.tz {
+        Some(z) => match Zone::parse(z) {
+            Some(zone) => zone,
+            None => {
+                bail!("--tz {z:?} is not UTC, local, or an offset like +02:00")
+            }
+        },
+        None => Zone::Local,
+    };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    Ok(Config {
+        inputs,
+        format: match args.format {
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+        },
+        annotations_only: args.annotations_only,
+        color: color && args.format == OutputFormat::Text,
+        boot_time,
+        zone,
+        max_line: args.max_line.max(1024),
+        ..Config::default()
+    })
+}
+
+/// Load rules; any error is fatal for a run (warnings go to stderr).
+fn load_rules(load: &LoadOptions) -> anyhow::Result<RuleSet> {
+    let (set, problems) = rules::load(load);
+    let mut errors = 0;
+    for p in &problems {
+        if p.warning {
+            tracing::warn!("{p}");
+        } else {
+            eprintln!("truecause: {p}");
+            errors += 1;
+        }
+    }
+    if errors > 0 {
+        bail!(
+            "{errors} problem(s) in rule files; `truecause rules check` lists them"
+        );
+    }
+    Ok(set)
+}
+
+fn rules_command(action: RulesAction) -> anyhow::Result<Status> {
+    let (paths, no_default_rules) = match &action {
+        RulesAction::Check {
+            paths,
+            no_default_rules,
+        }
+        | RulesAction::Test {
+            paths,
+            no_default_rules,
+        }
+        | RulesAction::List {
+            paths,
+            no_default_rules,
+        } => (paths.clone(), *no_default_rules),
+    };
+    let load = LoadOptions {
+        no_default_rules,
+        paths,
+    };
+    let (set, problems) = rules::load(&load);
+    let mut out = io::stdout().lock();
+    match action {
+        RulesAction::Check { .. } => {
+            for p in &problems {
+                writeln!(out, "{p}")?;
+            }
+            let errors = problems.iter().filter(|p| !p.warning).count();
+            writeln!(
+                out,
+                "{} pattern(s), {} explain rule(s): {errors} error(s), {} warning(s)",
+                set.patterns.len(),
+                set.explains.len(),
+                problems.len() - errors
+            )?;
+            Ok(if errors > 0 {
+                Status::Problems
+            } else {
+                Status::Ok
+            })
+        }
+        RulesAction::Test { .. } => {
+            if let Some(e) = problems.iter().find(|p| !p.warning) {
+                writeln!(out, "{e}")?;
+                return Ok(Status::Problems);
+            }
+            let outcomes = rules::testing::run_all(&set, &load);
+            let mut failed = 0;
+            for o in &outcomes {
+                match &o.failure {
+                    None => writeln!(out, "test {} ... ok", o.name)?,
+                    Some(why) => {
+                        failed += 1;
+                        writeln!(
+                            out,
+                            "test {} ... FAILED\n  {}: {why}",
+                            o.name, o.file
+                        )?;
+                    }
+                }
+            }
+            writeln!(
+                out,
+                "{} passed, {failed} failed",
+                outcomes.len() - failed
+            )?;
+            Ok(if failed > 0 {
+                Status::Problems
+            } else {
+                Status::Ok
+            })
+        }
+        RulesAction::List { .. } => {
+            for p in &set.patterns {
+                writeln!(
+                    out,
+                    "{}\tpattern:{}\t{}\t{}",
+                    p.id, p.kind, p.file, p.description
+                )?;
+            }
+            for x in &set.explains {
+                let cause = x.cause.as_ref().map_or_else(
+                    || format!("no {}", x.absent.as_deref().unwrap_or("?")),
+                    |c| c.kind.to_string(),
+                );
+                writeln!(
+                    out,
+                    "{}\texplain:{}<-{}\t{}\t{}",
+                    x.id, x.symptom.kind, cause, x.file, x.description
+                )?;
+            }
+            Ok(Status::Ok)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

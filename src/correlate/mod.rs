@@ -1,0 +1,547 @@
+//! The correlate stage: joins symptoms to causes within windows of log
+//! time, and decides each symptom when the watermark passes its window.
+//!
+//! Events arrive in (roughly) time order through [`Correlator::push`].
+//! Kernel OOM report lines are gathered onto their kill first
+//! ([`oom_report`]). Every event that some explain rule could use as a
+//! cause is kept in a bounded store; every event that some rule could
+//! explain waits as a pending symptom. [`Correlator::advance`] tells the
+//! correlator how far log time is complete (the watermark); a symptom
+//! whose window the watermark has passed is decided then, and one with a
+//! high-confidence cause already in hand is decided at once.
+//!
+//! Deciding is a search: each explain rule whose symptom selector
+//! matches looks for causes in its window that satisfy one of its joins;
+//! a cause that can itself be explained (a child exit explained by an
+//! OOM kill) extends the chain, up to [`MAX_CHAIN`] links. The best
+//! chain wins by confidence, then rule priority, then nearness in time.
+
+pub mod explanation;
+mod join;
+pub mod oom_report;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::event::Event;
+use crate::record::SourceId;
+use crate::rules::{Confidence, Explain};
+use crate::time::{NANOS_PER_SEC, Timestamp};
+
+pub use explanation::{Alternative, Cause, Explanation};
+use oom_report::{Assembler, TaskRow};
+
+/// The longest chain of links from a symptom to its root cause.
+pub const MAX_CHAIN: usize = 3;
+
+/// Bounds on the correlator's memory; see [`Limits::default`].
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Most events kept as possible causes; the oldest go first.
+    pub max_stored: usize,
+    /// Most symptoms waiting for their window to close.
+    pub max_pending: usize,
+    /// Clock disagreement allowed between sources: windows widen by it,
+    /// and decisions wait for it.
+    pub skew: i64,
+}
+
+impl Default for Limits {
+    /// 100,000 stored events (a few tens of MB at worst), 10,000 pending
+    /// symptoms, 2 s of skew.
+    fn default() -> Limits {
+        Limits {
+            max_stored: 100_000,
+            max_pending: 10_000,
+            skew: 2 * NANOS_PER_SEC,
+        }
+    }
+}
+
+/// Counters of what the bounds cost.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub events: u64,
+    pub explanations: u64,
+    /// Stored events dropped before their window had passed.
+    pub dropped_events: u64,
+    /// Symptoms decided early because too many were pending.
+    pub forced_decisions: u64,
+    pub dropped_task_rows: u64,
+}
+
+/// The outcome for one symptom: its explanation, or none.
+#[derive(Clone, Debug)]
+pub struct Decision {
+    pub source: SourceId,
+    pub line: u64,
+    pub explanation: Option<Explanation>,
+}
+
+impl Decision {
+    fn of(symptom: &Event, explanation: Option<Explanation>) -> Decision {
+        Decision {
+            source: symptom.origin.source,
+            line: symptom.origin.line,
+            explanation,
+        }
+    }
+}
+
+/// A kept event with what the chain search needs of it.
+#[derive(Debug)]
+struct Stored {
+    event: Arc<Event>,
+    tasks: Option<Arc<Vec<TaskRow>>>,
+    seq: u64,
+}
+
+#[derive(Debug)]
+struct Pending {
+    stored: Arc<Stored>,
+    /// Log time after which the symptom is decided.
+    deadline: Option<Timestamp>,
+}
+
+/// Joins symptoms to causes.
+pub struct Correlator {
+    rules: Vec<Explain>,
+    limits: Limits,
+    store: VecDeque<Arc<Stored>>,
+    pending: VecDeque<Pending>,
+    assembler: Assembler,
+    seq: u64,
+    cause_kinds: Vec<Arc<str>>,
+    max_after: i64,
+    max_reach: i64,
+    watermark: Option<Timestamp>,
+    stats: Stats,
+}
+
+/// One way a symptom could be explained.
+#[derive(Clone, Debug)]
+struct Chain {
+    rule: usize,
+    confidence: Confidence,
+    priority: i32,
+    distance: i64,
+    joined_on: Vec<String>,
+    root_kind: Arc<str>,
+    root: Arc<Event>,
+    /// Intermediate events, nearest the symptom first.
+    evidence: Vec<Arc<Event>>,
+    /// Seq of the first link's cause, to count distinct candidates.
+    first_seq: u64,
+    join_index: usize,
+}
+
+impl Correlator {
+    pub fn new(rules: Vec<Explain>, limits: Limits) -> Correlator {
+        let mut cause_kinds: Vec<Arc<str>> = Vec::new();
+        for r in &rules {
+            if let Some(c) = &r.cause {
+                if !cause_kinds.contains(&c.kind) {
+                    cause_kinds.push(c.kind.clone());
+                }
+            }
+        }
+        let max_after =
+            rules.iter().map(|r| r.after).max().unwrap_or(0) + limits.skew;
+        let max_before = rules.iter().map(|r| r.before).max().unwrap_or(0);
+        Correlator {
+            rules,
+            limits,
+            store: VecDeque::new(),
+            pending: VecDeque::new(),
+            assembler: Assembler::default(),
+            seq: 0,
+            cause_kinds,
+            max_after,
+            max_reach: max_before + max_after + limits.skew,
+            watermark: None,
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats;
+        s.dropped_task_rows = self.assembler.dropped_tasks;
+        s
+    }
+
+    /// How long after a symptom (in log time) its decision may wait.
+    pub fn decision_delay(&self) -> i64 {
+        self.max_after
+    }
+
+    /// Whether any explain rule could take `event` as its symptom.
+    pub fn is_symptom(&self, event: &Event) -> bool {
+        self.rules.iter().any(|r| r.symptom.matches(event))
+    }
+
+    /// Take in one event. Decisions made at once go to `out`.
+    pub fn push(&mut self, mut event: Event, out: &mut Vec<Decision>) {
+        self.stats.events += 1;
+        let tasks = if event.from_kernel {
+            self.assembler.observe(&mut event)
+        } else {
+            None
+        };
+        let is_cause = self.cause_kinds.contains(&event.kind);
+        let is_symptom = self.is_symptom(&event);
+        if !is_cause && !is_symptom {
+            return;
+        }
+        self.seq += 1;
+        let stored = Arc::new(Stored {
+            event: Arc::new(event),
+            tasks,
+            seq: self.seq,
+        });
+        if is_cause {
+            if self.store.len() >= self.limits.max_stored {
+                self.store.pop_front();
+                self.stats.dropped_events += 1;
+            }
+            self.store.push_back(stored.clone());
+        }
+
+        // A new cause may complete a pending symptom.
+        if is_cause && !self.pending.is_empty() {
+            self.decide_confident(out);
+        }
+        if is_symptom {
+            let deadline =
+                stored.event.origin.time.map(|t| t.shifted(self.max_after));
+            if self.pending.len() >= self.limits.max_pending {
+                if let Some(oldest) = self.pending.pop_front() {
+                    self.stats.forced_decisions += 1;
+                    self.decide(&oldest.stored, out);
+                }
+            }
+            let pending = Pending { stored, deadline };
+            if !self.try_confident(&pending, out) {
+                self.pending.push_back(pending);
+            }
+        }
+    }
+
+    /// Log time is complete up to `watermark`: decide the symptoms whose
+    /// windows it has passed and forget what no window can reach.
+    pub fn advance(&mut self, watermark: Timestamp, out: &mut Vec<Decision>) {
+        if self.watermark.is_some_and(|w| w >= watermark) {
+            return;
+        }
+        self.watermark = Some(watermark);
+        let mut i = 0;
+        while i < self.pending.len() {
+            let due = self.pending[i].deadline.is_none_or(|d| d <= watermark);
+            if due {
+                let p = self.pending.remove(i).expect("index in range");
+                self.decide(&p.stored, out);
+            } else {
+                i += 1;
+            }
+        }
+        let horizon = watermark.shifted(-self.max_reach);
+        while let Some(front) = self.store.front() {
+            match front.event.origin.time {
+                Some(t) if t < horizon => {
+                    self.store.pop_front();
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// End of input: decide everything still pending.
+    pub fn finish(&mut self, out: &mut Vec<Decision>) {
+        while let Some(p) = self.pending.pop_front() {
+            self.decide(&p.stored, out);
+        }
+    }
+
+    /// Decide pending symptoms that now have a high-confidence cause.
+    fn decide_confident(&mut self, out: &mut Vec<Decision>) {
+        let pending = std::mem::take(&mut self.pending);
+        for p in pending {
+            if !self.try_confident(&p, out) {
+                self.pending.push_back(p);
+            }
+        }
+    }
+
+    /// Decide `p` now if its best chain is already of high confidence
+    /// and ends at a root cause no later event could better.
+    fn try_confident(&mut self, p: &Pending, out: &mut Vec<Decision>) -> bool {
+        let chains = self.chains(&p.stored, 0, &mut Vec::new());
+        let best = pick(&chains);
+        match best {
+            Some(b)
+                if b.confidence == Confidence::High
+                    && &*b.root_kind != "sigkill"
+                    && self.rules[b.rule].absent.is_none() =>
+            {
+                let e = self.explanation(&p.stored, b, &chains);
+                self.stats.explanations += 1;
+                out.push(Decision::of(&p.stored.event, Some(e)));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn decide(&mut self, stored: &Arc<Stored>, out: &mut Vec<Decision>) {
+        let chains = self.chains(stored, 0, &mut Vec::new());
+        if let Some(best) = pick(&chains) {
+            let e = self.explanation(stored, best, &chains);
+            self.stats.explanations += 1;
+            out.push(Decision::of(&stored.event, Some(e)));
+        } else {
+            out.push(Decision::of(&stored.event, None));
+            tracing::debug!(
+                rule = %stored.event.rule,
+                line = stored.event.origin.line,
+                "symptom left unexplained: no cause joined in any window"
+            );
+        }
+    }
+
+    /// Every chain that explains `symptom`, searching causes recursively.
+    fn chains(
+        &self,
+        symptom: &Arc<Stored>,
+        depth: usize,
+        visiting: &mut Vec<u64>,
+    ) -> Vec<Chain> {
+        let mut found = Vec::new();
+        if depth >= MAX_CHAIN || visiting.contains(&symptom.seq) {
+            return found;
+        }
+        visiting.push(symptom.seq);
+        let event = &symptom.event;
+        for (ri, rule) in self.rules.iter().enumerate() {
+            let Some(cause_sel) = &rule.cause else {
+                continue;
+            };
+            if !rule.symptom.matches(event) {
+                continue;
+            }
+            for cand in &self.store {
+                if cand.seq == symptom.seq || !cause_sel.matches(&cand.event) {
+                    continue;
+                }
+                let Some(distance) = self.in_window(rule, event, &cand.event)
+                else {
+                    continue;
+                };
+                let Some((ji, join)) =
+                    rule.joins.iter().enumerate().find(|(_, j)| {
+                        j.applies_to(event)
+                            && j.keys.iter().all(|k| {
+                                join::holds(k, rule, side(symptom), side(cand))
+                            })
+                    })
+                else {
+                    continue;
+                };
+                let link_keys: Vec<String> =
+                    join.keys.iter().map(|k| k.name()).collect();
+                let deeper = self.chains(cand, depth + 1, visiting);
+                match pick(&deeper) {
+                    Some(next) => {
+                        let mut evidence = vec![cand.event.clone()];
+                        evidence.extend(next.evidence.iter().cloned());
+                        let mut joined_on = link_keys.clone();
+                        joined_on.extend(next.joined_on.iter().cloned());
+                        found.push(Chain {
+                            rule: ri,
+                            confidence: join.confidence.min(next.confidence),
+                            priority: rule.priority,
+                            distance,
+                            joined_on,
+                            root_kind: next.root_kind.clone(),
+                            root: next.root.clone(),
+                            evidence,
+                            first_seq: cand.seq,
+                            join_index: ji,
+                        });
+                    }
+                    None => found.push(Chain {
+                        rule: ri,
+                        confidence: join.confidence,
+                        priority: rule.priority,
+                        distance,
+                        joined_on: link_keys,
+                        root_kind: cand.event.kind.clone(),
+                        root: cand.event.clone(),
+                        evidence: Vec::new(),
+                        first_seq: cand.seq,
+                        join_index: ji,
+                    }),
+                }
+            }
+        }
+
+        // Rules that speak when the cause they name is absent.
+        for (ri, rule) in self.rules.iter().enumerate() {
+            let Some(absent) = &rule.absent else { continue };
+            if rule.cause.is_some() || !rule.symptom.matches(event) {
+                continue;
+            }
+            if found.iter().any(|c| c.root_kind == *absent) {
+                continue;
+            }
+            found.push(Chain {
+                rule: ri,
+                confidence: rule
+                    .joins
+                    .first()
+                    .map_or(Confidence::Medium, |j| j.confidence),
+                priority: rule.priority - 1000,
+                distance: 0,
+                joined_on: vec![format!("no {absent} in the window")],
+                root_kind: rule
+                    .reports
+                    .clone()
+                    .unwrap_or_else(|| Arc::from("unknown")),
+                root: event.clone(),
+                evidence: Vec::new(),
+                first_seq: symptom.seq,
+                join_index: 0,
+            });
+        }
+        visiting.pop();
+        found
+    }
+
+    /// The distance in time between symptom and cause, if the cause is
+    /// within the rule's window (widened by the allowed skew).
+    fn in_window(
+        &self,
+        rule: &Explain,
+        symptom: &Event,
+        cause: &Event,
+    ) -> Option<i64> {
+        let (Some(s), Some(c)) = (symptom.origin.time, cause.origin.time)
+        else {
+            return Some(i64::MAX / 4);
+        };
+        let gap = s.since(c);
+        let ok = gap <= rule.before + self.limits.skew
+            && -gap <= rule.after + self.limits.skew;
+        ok.then_some(gap.abs())
+    }
+
+    fn explanation(
+        &self,
+        symptom: &Arc<Stored>,
+        best: &Chain,
+        all: &[Chain],
+    ) -> Explanation {
+        let rule = &self.rules[best.rule];
+        let candidates = all
+            .iter()
+            .filter(|c| {
+                c.rule == best.rule
+                    && c.join_index == best.join_index
+                    && c.confidence == best.confidence
+            })
+            .map(|c| c.first_seq)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let alternative = all
+            .iter()
+            .filter(|c| c.root_kind != best.root_kind)
+            .max_by(|a, b| rank(a).cmp(&rank(b)))
+            .map(|c| Alternative {
+                kind: c.root_kind.clone(),
+                rule: self.rules[c.rule].id.clone(),
+                confidence: c.confidence,
+                event: c.root.clone(),
+            });
+
+        // The message comes from the rule of the last link, which knows
+        // the root cause; the first link's rule names the symptom.
+        let joined = describe_join(&best.joined_on, candidates);
+        let root_rule = self.root_rule(best).unwrap_or(rule);
+        let mut message = explanation::render(
+            &rule.message,
+            &symptom.event,
+            &symptom.event,
+            &best.root,
+            &best.evidence,
+            &joined,
+        );
+        if root_rule.id != rule.id {
+            let why = explanation::render(
+                &root_rule.message,
+                &symptom.event,
+                best.evidence.last().unwrap_or(&symptom.event),
+                &best.root,
+                &[],
+                &joined,
+            );
+            message = format!("{message}: {why}");
+        }
+        if candidates > 1 {
+            message.push_str(&format!(
+                " (ambiguous: {candidates} candidates joined equally; the \
+                 nearest in time was taken)"
+            ));
+        }
+        Explanation {
+            rule: rule.id.clone(),
+            confidence: best.confidence,
+            joined_on: best.joined_on.clone(),
+            message,
+            symptom: symptom.event.clone(),
+            cause: Cause {
+                kind: best.root_kind.clone(),
+                event: best.root.clone(),
+            },
+            evidence: best.evidence.clone(),
+            candidates,
+            alternative,
+        }
+    }
+
+    /// The rule that made the last link of a chain, found again from its
+    /// evidence: the rule explaining the last evidence event by the root.
+    fn root_rule(&self, chain: &Chain) -> Option<&Explain> {
+        let last = chain.evidence.last()?;
+        self.rules
+            .iter()
+            .filter(|r| r.symptom.matches(last))
+            .find(|r| match (&r.cause, &r.absent) {
+                (Some(c), _) => c.matches(&chain.root),
+                (None, Some(_)) => {
+                    r.reports.as_deref() == Some(&*chain.root_kind)
+                }
+                _ => false,
+            })
+    }
+}
+
+fn side(s: &Stored) -> join::Side<'_> {
+    join::Side {
+        event: &s.event,
+        tasks: s.tasks.as_ref().map(|t| t.as_slice()),
+    }
+}
+
+fn rank(c: &Chain) -> (Confidence, i32, std::cmp::Reverse<i64>) {
+    (c.confidence, c.priority, std::cmp::Reverse(c.distance))
+}
+
+fn pick(chains: &[Chain]) -> Option<&Chain> {
+    chains.iter().max_by(|a, b| rank(a).cmp(&rank(b)))
+}
+
+/// `joined on pid` or `joined on writer, then pid`, with a word about
+/// weaker joins.
+fn describe_join(keys: &[String], _candidates: usize) -> String {
+    let mut s = String::from("joined on ");
+    s.push_str(&keys.join(", then "));
+    s
+}

@@ -1,0 +1,146 @@
+//! Application envelopes: Python logging's default stamp, Celery's
+//! bracketed header, and a bare RFC 3339 stamp.
+//!
+//! Python and Celery write local time without a zone, so their stamps are
+//! read in the source clock's zone (`--tz`, or this machine's).
+
+use super::{
+    Envelope, Format, Span, Stamp, date_time, digit_run, offset, skip_spaces,
+    tag,
+};
+use crate::time::{Clock, fraction_nanos, utc_from_fields};
+
+const LEVELS: [&[u8]; 9] = [
+    b"DEBUG",
+    b"INFO",
+    b"WARNING",
+    b"WARN",
+    b"ERROR",
+    b"CRITICAL",
+    b"FATAL",
+    b"NOTICE",
+    b"TRACE",
+];
+
+/// `2026-12-03 12:34:08,719 LEVEL name[pid]: msg`. After the stamp, an
+/// optional level word and an optional `name[pid]:` tag are taken into
+/// the envelope; anything else is the message.
+pub(super) fn python(line: &[u8], clock: &Clock) -> Option<Envelope> {
+    let (date, time, after) = date_time(line, 0)?;
+    if line.get(10) != Some(&b' ') {
+        return None;
+    }
+    let (nanos, mut at) = fraction(line, after, b',')
+        .or_else(|| fraction(line, after, b'.'))
+        .unwrap_or((0, after));
+    let wall = clock.local(date, time, nanos)?;
+    let mut env = Envelope {
+        format: Format::Python,
+        stamp: Stamp::Wall(wall),
+        host: None,
+        program: None,
+        pid: None,
+        level: None,
+        message: skip_spaces(line, at),
+        kernel: false,
+    };
+
+    // Optional level word, possibly followed by ` - ` or `:`.
+    at = skip_spaces(line, at);
+    if let Some(level) = level_at(line, at) {
+        env.level = Some(level);
+        at = skip_separator(line, level.1);
+        env.message = at;
+    }
+
+    // Optional `name[pid]:` or `name:` tag.
+    if let Some((program, pid, message)) = tag(line, at) {
+        env.program = Some(program);
+        env.pid = pid;
+        env.message = message;
+    }
+    Some(env)
+}
+
+/// `[2026-12-03 12:42:33,454: ERROR/ForkPoolWorker-2] msg`.
+pub(super) fn celery(line: &[u8], clock: &Clock) -> Option<Envelope> {
+    let (date, time, after) = date_time(line, 1)?;
+    let (nanos, at) = fraction(line, after, b',').unwrap_or((0, after));
+    if line.get(at) != Some(&b':') {
+        return None;
+    }
+    let level_at_ = skip_spaces(line, at + 1);
+    let close = level_at_
+        + line[level_at_..].iter().take(96).position(|&b| b == b']')?;
+    let header = &line[level_at_..close];
+    let slash = header.iter().position(|&b| b == b'/');
+    let (level, program): (Span, Option<Span>) = match slash {
+        Some(s) => {
+            ((level_at_, level_at_ + s), Some((level_at_ + s + 1, close)))
+        }
+        None => ((level_at_, close), None),
+    };
+    let wall = clock.local(date, time, nanos)?;
+    Some(Envelope {
+        format: Format::Celery,
+        stamp: Stamp::Wall(wall),
+        host: None,
+        program,
+        pid: None,
+        level: Some(level),
+        message: skip_spaces(line, close + 1),
+        kernel: false,
+    })
+}
+
+/// `2026-12-03T12:34:08.875Z msg` (any offset).
+pub(super) fn rfc3339(line: &[u8]) -> Option<Envelope> {
+    let (date, time, after) = date_time(line, 0)?;
+    if !matches!(line.get(10), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    let (nanos, at) = fraction(line, after, b'.').unwrap_or((0, after));
+    let (off, end) = offset(line, at)?;
+    let wall = utc_from_fields(date, time, nanos, off)?;
+    let mut env = Envelope::bare();
+    env.format = Format::Rfc3339;
+    env.stamp = Stamp::Wall(wall);
+    env.message = skip_spaces(line, end);
+    if let Some(level) = level_at(line, env.message) {
+        env.level = Some(level);
+    }
+    Some(env)
+}
+
+/// A fraction of a second introduced by `sep` at `at`.
+fn fraction(line: &[u8], at: usize, sep: u8) -> Option<(i64, usize)> {
+    if line.get(at) != Some(&sep) {
+        return None;
+    }
+    let n = digit_run(line, at + 1);
+    (n > 0).then(|| (fraction_nanos(&line[at + 1..at + 1 + n]), at + 1 + n))
+}
+
+/// A level word at `at`, ending at a space, `:` or the end of the line.
+fn level_at(line: &[u8], at: usize) -> Option<Span> {
+    let word_len = line[at.min(line.len())..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let word = &line[at..at + word_len];
+    let known = LEVELS.iter().any(|l| word.eq_ignore_ascii_case(l));
+    let ends = matches!(line.get(at + word_len), None | Some(b' ' | b':'));
+    (known && ends).then_some((at, at + word_len))
+}
+
+/// Skip a separator after a level: spaces, a `:` or a ` - `.
+fn skip_separator(line: &[u8], mut at: usize) -> usize {
+    if line.get(at) == Some(&b':') {
+        at += 1;
+    }
+    at = skip_spaces(line, at);
+    if line.get(at) == Some(&b'-') && line.get(at + 1) == Some(&b' ') {
+        at = skip_spaces(line, at + 1);
+    }
+    at
+}

@@ -1,0 +1,188 @@
+//! The extract stage: messages to events, with the rules' prefilter.
+//!
+//! Most lines match no rule, so the cost that matters is deciding that
+//! quickly. Every pattern has required literals; one Aho-Corasick
+//! automaton searches a message for all of them at once, and only the
+//! patterns whose literal occurs run their regex. Patterns without a
+//! literal run on every message (`rules check` warns about those).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::event::{Event, Value, Writer};
+use crate::record::Origin;
+use crate::rules::Pattern;
+
+/// Turns messages into events with the compiled pattern rules.
+pub struct Extractor {
+    patterns: Vec<Pattern>,
+    prefilter: Option<AhoCorasick>,
+    /// For each literal of the automaton, the patterns that need it.
+    literal_patterns: Vec<Vec<u32>>,
+    /// Patterns with no literal, tried on every message.
+    always: Vec<u32>,
+    /// Every literal, for whole-buffer scans by the input stage.
+    literals: Vec<String>,
+}
+
+/// The line an event is extracted from, as the pipeline knows it.
+pub struct LineInfo<'a> {
+    /// The whole line without its terminator.
+    pub content: &'a [u8],
+    /// Where the message starts in `content`.
+    pub message_start: usize,
+    pub origin: Origin,
+    pub writer: Writer,
+    pub kernel: bool,
+}
+
+impl Extractor {
+    pub fn new(patterns: Vec<Pattern>) -> Extractor {
+        let mut literals: Vec<String> = Vec::new();
+        let mut literal_patterns: Vec<Vec<u32>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            if p.literals.is_empty() {
+                always.push(i as u32);
+            }
+            for lit in &p.literals {
+                match literals.iter().position(|l| l == lit) {
+                    Some(j) => literal_patterns[j].push(i as u32),
+                    None => {
+                        literals.push(lit.clone());
+                        literal_patterns.push(vec![i as u32]);
+                    }
+                }
+            }
+        }
+        let prefilter = (!literals.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&literals)
+                .expect("rule literals always build an automaton")
+        });
+        Extractor {
+            patterns,
+            prefilter,
+            literal_patterns,
+            always,
+            literals,
+        }
+    }
+
+    /// Every required literal of the loaded patterns.
+    pub fn literals(&self) -> &[String] {
+        &self.literals
+    }
+
+    /// True when no pattern runs without a literal, so a buffer with no
+    /// literal in it holds no event.
+    pub fn literals_are_complete(&self) -> bool {
+        self.always.is_empty()
+    }
+
+    pub fn patterns(&self) -> &[Pattern] {
+        &self.patterns
+    }
+
+    /// Whether any pattern could match `message`.
+    pub fn is_candidate(&self, message: &[u8]) -> bool {
+        !self.always.is_empty()
+            || self
+                .prefilter
+                .as_ref()
+                .is_some_and(|ac| ac.is_match(message))
+    }
+
+    /// Append the events `line` yields to `out`. `scratch` is reused
+    /// between calls so that a line that matches nothing allocates
+    /// nothing.
+    pub fn extract(
+        &self,
+        line: &LineInfo<'_>,
+        scratch: &mut Vec<u32>,
+        out: &mut Vec<Event>,
+    ) {
+        let message =
+            &line.content[line.message_start.min(line.content.len())..];
+        scratch.clear();
+        scratch.extend_from_slice(&self.always);
+        if let Some(ac) = &self.prefilter {
+            for m in ac.find_overlapping_iter(message) {
+                scratch.extend_from_slice(
+                    &self.literal_patterns[m.pattern().as_usize()],
+                );
+            }
+        }
+        if scratch.is_empty() {
+            return;
+        }
+        scratch.sort_unstable();
+        scratch.dedup();
+        for &i in scratch.iter() {
+            let p = &self.patterns[i as usize];
+            if p.kernel_only && !line.kernel {
+                continue;
+            }
+            if let Some(event) = apply(p, message, line) {
+                out.push(event);
+            }
+        }
+    }
+}
+
+/// Run one pattern on a message; the event it yields, if it matches.
+pub fn apply(
+    p: &Pattern,
+    message: &[u8],
+    line: &LineInfo<'_>,
+) -> Option<Event> {
+    let caps = p.regex.captures(message)?;
+    let mut fields = Vec::with_capacity(p.captures.len() + p.set.len());
+    for c in &p.captures {
+        let Some(m) = caps.get(c.index) else { continue };
+        let text = String::from_utf8_lossy(m.as_bytes());
+        let value = match &c.map {
+            Some(map) => match map.get(text.as_ref()) {
+                Some(v) => Some(v.clone()),
+                None => crate::rules::compile_typed(&text, c.ty),
+            },
+            None => crate::rules::compile_typed(&text, c.ty),
+        };
+        if let Some(v) = value {
+            fields.push((c.name.clone(), v));
+        }
+    }
+    for (name, v) in &p.set {
+        if !fields.iter().any(|(n, _)| n == name) {
+            fields.push((name.clone(), v.clone()));
+        }
+    }
+    derive_signal(&mut fields);
+    Some(Event {
+        kind: p.kind.clone(),
+        rule: p.id.clone(),
+        fields,
+        origin: line.origin.clone(),
+        writer: line.writer.clone(),
+        from_kernel: line.kernel,
+        text: String::from_utf8_lossy(line.content).into_owned(),
+    })
+}
+
+/// Add `signal` when only an exit code says it: Python reports death by
+/// signal N as `-N`, shells and container runtimes as `128 + N`.
+fn derive_signal(fields: &mut Vec<(std::sync::Arc<str>, Value)>) {
+    if fields.iter().any(|(n, _)| &**n == "signal") {
+        return;
+    }
+    let code = fields
+        .iter()
+        .find(|(n, _)| &**n == "exit_code")
+        .and_then(|(_, v)| v.as_int());
+    let signal = match code {
+        Some(c) if (-64..0).contains(&c) => -c,
+        Some(c) if (129..=192).contains(&c) => c - 128,
+        _ => return,
+    };
+    fields.push((std::sync::Arc::from("signal"), Value::Int(signal)));
+}

@@ -1,0 +1,211 @@
+//! The output stage: every input line, unchanged and in order, with
+//! explanations attached to the symptom lines they explain.
+//!
+//! A [`Sink`] writes one format (text or JSON lines). The [`Emitter`] in
+//! front of it keeps the order promise: while a symptom waits for its
+//! window to close, the lines after it are held (copied) so that its
+//! explanation can still be printed right under it. Holding is bounded
+//! by bytes; past the bound the oldest lines go out and an explanation
+//! that arrives for a line already written is printed where it is, with
+//! a reference to its line. A live stream holds nothing beyond the line
+//! being processed: its explanations come as soon as they are decided.
+
+pub mod json;
+pub mod text;
+
+use std::collections::VecDeque;
+use std::io;
+
+use crate::correlate::{Decision, Explanation};
+use crate::event::Event;
+use crate::record::SourceId;
+use crate::time::Timestamp;
+
+/// A line as the output stage receives it.
+#[derive(Clone, Copy, Debug)]
+pub struct OutLine<'a> {
+    pub source: SourceId,
+    pub line: u64,
+    pub time: Option<Timestamp>,
+    pub raw: &'a [u8],
+    /// A later piece of an overlong line (see `input::framing`).
+    pub continuation: bool,
+}
+
+/// Writes one output format.
+pub trait Sink {
+    /// Write a line, its events, and the explanations of its symptoms.
+    fn line(
+        &mut self,
+        line: &OutLine<'_>,
+        events: &[Event],
+        explanations: &[Explanation],
+    ) -> io::Result<()>;
+
+    /// Write an explanation whose line was already written.
+    fn late(&mut self, explanation: &Explanation) -> io::Result<()>;
+
+    fn flush(&mut self) -> io::Result<()>;
+}
+
+/// A line waiting for its symptoms' decisions, or behind one that is.
+struct Held {
+    source: SourceId,
+    line: u64,
+    time: Option<Timestamp>,
+    raw: Vec<u8>,
+    continuation: bool,
+    events: Vec<Event>,
+    explanations: Vec<Explanation>,
+    waiting: usize,
+}
+
+/// Keeps explanations next to their symptom lines.
+pub struct Emitter<S> {
+    sink: S,
+    queue: VecDeque<Held>,
+    held_bytes: usize,
+    max_held: usize,
+    /// Lines written before their explanation arrived.
+    pub late: u64,
+}
+
+/// Default bound on held output: 8 MiB.
+pub const MAX_HELD: usize = 8 * 1024 * 1024;
+
+impl<S: Sink> Emitter<S> {
+    pub fn new(sink: S, max_held: usize) -> Emitter<S> {
+        Emitter {
+            sink,
+            queue: VecDeque::new(),
+            held_bytes: 0,
+            max_held,
+            late: 0,
+        }
+    }
+
+    /// Take a line. `waiting` is how many of its events are symptoms
+    /// whose decision is still to come. `events` is kept only for
+    /// formats that print them.
+    pub fn line(
+        &mut self,
+        line: &OutLine<'_>,
+        events: Vec<Event>,
+        waiting: usize,
+    ) -> io::Result<()> {
+        if self.queue.is_empty() && waiting == 0 {
+            return self.sink.line(line, &events, &[]);
+        }
+        self.held_bytes += line.raw.len();
+        self.queue.push_back(Held {
+            source: line.source,
+            line: line.line,
+            time: line.time,
+            raw: line.raw.to_vec(),
+            continuation: line.continuation,
+            events,
+            explanations: Vec::new(),
+            waiting,
+        });
+        while self.held_bytes > self.max_held && self.queue.len() > 1 {
+            self.pop_front()?;
+        }
+        Ok(())
+    }
+
+    /// Deliver a symptom's decision.
+    pub fn decision(&mut self, d: Decision) -> io::Result<()> {
+        let found = self.queue.iter_mut().find(|h| {
+            h.source == d.source && h.line == d.line && !h.continuation
+        });
+        match found {
+            Some(h) => {
+                h.waiting = h.waiting.saturating_sub(1);
+                if let Some(e) = d.explanation {
+                    add_distinct(&mut h.explanations, e);
+                }
+            }
+            None => {
+                if let Some(e) = d.explanation {
+                    self.late += 1;
+                    self.sink.late(&e)?;
+                }
+            }
+        }
+        self.release()
+    }
+
+    /// Write out every line at the front that waits for nothing.
+    fn release(&mut self) -> io::Result<()> {
+        while self.queue.front().is_some_and(|h| h.waiting == 0) {
+            self.pop_front()?;
+        }
+        Ok(())
+    }
+
+    /// Write out everything held, decided or not (a live stream after
+    /// each line; everything at the end).
+    pub fn release_all(&mut self) -> io::Result<()> {
+        while !self.queue.is_empty() {
+            self.pop_front()?;
+        }
+        Ok(())
+    }
+
+    fn pop_front(&mut self) -> io::Result<()> {
+        if let Some(h) = self.queue.pop_front() {
+            self.held_bytes -= h.raw.len();
+            let line = OutLine {
+                source: h.source,
+                line: h.line,
+                time: h.time,
+                raw: &h.raw,
+                continuation: h.continuation,
+            };
+            self.sink.line(&line, &h.events, &h.explanations)?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.sink.flush()
+    }
+
+    pub fn into_sink(self) -> S {
+        self.sink
+    }
+}
+
+/// Keep one explanation per root cause for a line: when two symptoms of
+/// one line (a `ProcessError` line is both a child exit and an SDK
+/// symptom) reach the same cause, the more confident one stays.
+fn add_distinct(list: &mut Vec<Explanation>, e: Explanation) {
+    let same_cause = |a: &Explanation| {
+        a.cause.event.origin == e.cause.event.origin
+            && a.cause.kind == e.cause.kind
+    };
+    match list.iter().position(same_cause) {
+        Some(i) if list[i].confidence < e.confidence => list[i] = e,
+        Some(_) => {}
+        None => list.push(e),
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for Box<S> {
+    fn line(
+        &mut self,
+        line: &OutLine<'_>,
+        events: &[Event],
+        explanations: &[Explanation],
+    ) -> io::Result<()> {
+        (**self).line(line, events, explanations)
+    }
+
+    fn late(&mut self, explanation: &Explanation) -> io::Result<()> {
+        (**self).late(explanation)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        (**self).flush()
+    }
+}

@@ -1,0 +1,129 @@
+//! Text output for people: the input, byte for byte, with each
+//! explanation as a few lines under its symptom.
+//!
+//! Every added line begins with [`MARKER`], so `grep -v '^\[truecause\]'`
+//! gives back the input exactly (except that a last input line without a
+//! newline gets one when an annotation must follow it).
+
+use std::io::{self, Write};
+
+use super::{OutLine, Sink};
+use crate::correlate::Explanation;
+use crate::event::Event;
+use crate::record::Sources;
+
+/// The fixed start of every line truecause adds.
+pub const MARKER: &str = "[truecause]";
+
+/// Writes text, optionally coloured.
+pub struct TextSink<W> {
+    out: W,
+    sources: Sources,
+    color: bool,
+    annotations_only: bool,
+}
+
+impl<W: Write> TextSink<W> {
+    pub fn new(
+        out: W,
+        sources: Sources,
+        color: bool,
+        annotations_only: bool,
+    ) -> Self {
+        TextSink {
+            out,
+            sources,
+            color,
+            annotations_only,
+        }
+    }
+
+    fn marker(&self) -> String {
+        if self.color {
+            format!("\x1b[1;33m{MARKER}\x1b[0m")
+        } else {
+            MARKER.to_owned()
+        }
+    }
+
+    fn write_explanation(
+        &mut self,
+        e: &Explanation,
+        reference: bool,
+    ) -> io::Result<()> {
+        let m = self.marker();
+        let head = if reference || self.annotations_only {
+            format!("{}: ", self.where_(&e.symptom))
+        } else {
+            String::new()
+        };
+        writeln!(
+            self.out,
+            "{m} {head}root cause: {} [{} confidence, {}]",
+            e.message,
+            e.confidence.as_str(),
+            e.cause.kind
+        )?;
+        if e.cause.event.origin != e.symptom.origin {
+            writeln!(
+                self.out,
+                "{m}   cause    {}  {}",
+                self.where_(&e.cause.event),
+                e.cause.event.text.trim()
+            )?;
+        }
+        for ev in &e.evidence {
+            if ev.origin == e.cause.event.origin {
+                continue;
+            }
+            writeln!(
+                self.out,
+                "{m}   evidence {}  {}",
+                self.where_(ev),
+                ev.text.trim()
+            )?;
+        }
+        if let Some(alt) = &e.alternative {
+            writeln!(
+                self.out,
+                "{m}   also possible ({} confidence): {} at {}",
+                alt.confidence.as_str(),
+                alt.kind,
+                self.where_(&alt.event)
+            )?;
+        }
+        Ok(())
+    }
+
+    fn where_(&self, e: &Event) -> String {
+        format!("{}:{}", self.sources.name(e.origin.source), e.origin.line)
+    }
+}
+
+impl<W: Write> Sink for TextSink<W> {
+    fn line(
+        &mut self,
+        line: &OutLine<'_>,
+        _events: &[Event],
+        explanations: &[Explanation],
+    ) -> io::Result<()> {
+        if !self.annotations_only {
+            self.out.write_all(line.raw)?;
+            if !explanations.is_empty() && line.raw.last() != Some(&b'\n') {
+                self.out.write_all(b"\n")?;
+            }
+        }
+        for e in explanations {
+            self.write_explanation(e, false)?;
+        }
+        Ok(())
+    }
+
+    fn late(&mut self, explanation: &Explanation) -> io::Result<()> {
+        self.write_explanation(explanation, true)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}

@@ -1,0 +1,462 @@
+//! Compiled rules: what the extract stage and the correlator run.
+//!
+//! Compiling checks everything a rule file can get wrong beyond its
+//! syntax: a regex that does not build, a field typed but never
+//! captured, a window that is not a duration, a join key that names no
+//! known key. Each check reports through [`Problems`] with the position
+//! of the offending value.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use regex::bytes::Regex;
+
+use super::literal::required_literal;
+use super::load::Problems;
+use super::schema::{
+    Confidence, ExampleDef, ExplainDef, FieldType, PatternDef, ScenarioDef,
+};
+use crate::event::Value;
+use crate::time::parse_duration;
+
+/// A compiled pattern rule.
+#[derive(Debug)]
+pub struct Pattern {
+    pub id: Arc<str>,
+    pub kind: Arc<str>,
+    pub description: String,
+    pub regex: Regex,
+    pub kernel_only: bool,
+    /// At least one must occur in a message for the regex to be tried;
+    /// empty means the regex is tried on every message.
+    pub literals: Vec<String>,
+    pub captures: Vec<Capture>,
+    pub set: Vec<(Arc<str>, Value)>,
+    /// The file the rule came from.
+    pub file: Arc<str>,
+    pub examples: Vec<ExampleDef>,
+    pub counterexamples: Vec<String>,
+}
+
+/// One named capture of a pattern and how it becomes a field.
+#[derive(Debug)]
+pub struct Capture {
+    pub index: usize,
+    pub name: Arc<str>,
+    pub ty: FieldType,
+    pub map: Option<HashMap<String, Value>>,
+}
+
+/// Chooses events by kind and field values.
+#[derive(Clone, Debug)]
+pub struct Selector {
+    pub kind: Arc<str>,
+    /// Field name and the values it may have.
+    pub conditions: Vec<(String, Vec<Value>)>,
+}
+
+impl Selector {
+    pub fn matches(&self, event: &crate::event::Event) -> bool {
+        *event.kind == *self.kind
+            && self.conditions.iter().all(|(name, allowed)| {
+                event.get(name).is_some_and(|have| {
+                    allowed.iter().any(|want| values_equal(have, want))
+                })
+            })
+    }
+}
+
+/// A compiled explain rule.
+#[derive(Debug)]
+pub struct Explain {
+    pub id: Arc<str>,
+    pub description: String,
+    pub symptom: Selector,
+    pub cause: Option<Selector>,
+    pub absent: Option<Arc<str>>,
+    pub reports: Option<Arc<str>>,
+    /// Nanoseconds the cause may precede the symptom.
+    pub before: i64,
+    /// Nanoseconds the cause may follow the symptom.
+    pub after: i64,
+    pub victims: Vec<String>,
+    pub joins: Vec<Join>,
+    pub priority: i32,
+    pub message: String,
+    pub file: Arc<str>,
+    pub scenarios: Vec<ScenarioDef>,
+}
+
+/// One way of joining, with the confidence it gives.
+#[derive(Clone, Debug)]
+pub struct Join {
+    pub keys: Vec<JoinKey>,
+    pub confidence: Confidence,
+    /// Tried only when the symptom has none of these fields.
+    pub if_missing: Vec<String>,
+}
+
+impl Join {
+    /// Whether this join may be tried for `symptom`.
+    pub fn applies_to(&self, symptom: &crate::event::Event) -> bool {
+        self.if_missing.iter().all(|f| symptom.get(f).is_none())
+    }
+}
+
+/// A join key: what must hold between a symptom and its cause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JoinKey {
+    /// The symptom's field equals the cause's (process names compare as
+    /// the kernel cuts them, to 15 bytes).
+    Field { symptom: String, cause: String },
+    /// The cause was logged by the process that logged the symptom.
+    Writer,
+    /// The symptom's writer pid is in the cause's kernel task table: the
+    /// kill happened in the writer's own cgroup.
+    WriterInTasks,
+    /// The cause's process name is one of the rule's `victims`.
+    Victim,
+    /// The cause's cgroup is the symptom's, or contains it.
+    Cgroup,
+    /// Nothing but the window.
+    Time,
+}
+
+impl JoinKey {
+    /// The word used in output's `joined_on`.
+    pub fn name(&self) -> String {
+        match self {
+            JoinKey::Field { symptom, cause } if symptom == cause => {
+                symptom.clone()
+            }
+            JoinKey::Field { symptom, cause } => format!("{symptom}={cause}"),
+            JoinKey::Writer => "writer".into(),
+            JoinKey::WriterInTasks => "writer_in_tasks".into(),
+            JoinKey::Victim => "victim".into(),
+            JoinKey::Cgroup => "cgroup".into(),
+            JoinKey::Time => "time".into(),
+        }
+    }
+
+    fn parse(text: &str) -> Option<JoinKey> {
+        let ok_name = |s: &str| {
+            !s.is_empty()
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        Some(match text {
+            "writer" => JoinKey::Writer,
+            "writer_in_tasks" => JoinKey::WriterInTasks,
+            "victim" => JoinKey::Victim,
+            "cgroup" => JoinKey::Cgroup,
+            "time" => JoinKey::Time,
+            _ => match text.split_once('=') {
+                Some((s, c)) if ok_name(s) && ok_name(c) => JoinKey::Field {
+                    symptom: s.to_owned(),
+                    cause: c.to_owned(),
+                },
+                None if ok_name(text) => JoinKey::Field {
+                    symptom: text.to_owned(),
+                    cause: text.to_owned(),
+                },
+                _ => return None,
+            },
+        })
+    }
+}
+
+/// The field a capture fills: `uid__rhel6` fills `uid`, so that the
+/// alternatives of one regex can each capture the same field (the regex
+/// crate forbids one name twice).
+pub fn field_name(capture: &str) -> &str {
+    capture.split_once("__").map_or(capture, |(f, _)| f)
+}
+
+/// Whether two field values are the same, comparing an integer with its
+/// decimal text.
+pub fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Int(x), Value::Str(y)) | (Value::Str(y), Value::Int(x)) => {
+            y.trim().parse::<i64>().is_ok_and(|y| y == *x)
+        }
+    }
+}
+
+/// A TOML value as a field value; tables and arrays have none.
+pub fn toml_value(v: &toml::Value) -> Option<Value> {
+    match v {
+        toml::Value::Integer(i) => Some(Value::Int(*i)),
+        toml::Value::String(s) => Some(Value::Str(s.clone())),
+        toml::Value::Boolean(b) => Some(Value::Int(i64::from(*b))),
+        _ => None,
+    }
+}
+
+/// Convert captured text to a typed value.
+pub fn typed(text: &str, ty: FieldType) -> Option<Value> {
+    match ty {
+        FieldType::Str => Some(Value::Str(text.to_owned())),
+        FieldType::Int => text.trim().parse().ok().map(Value::Int),
+        FieldType::Signal => signal_number(text).map(Value::Int),
+    }
+}
+
+/// A signal's number from `9`, `-9`, `SIGKILL`, `KILL`, `killed`.
+pub fn signal_number(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<i64>() {
+        return Some(n.abs());
+    }
+    let upper = t.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    Some(match name {
+        "HUP" => 1,
+        "INT" => 2,
+        "QUIT" => 3,
+        "ABRT" | "ABORTED" => 6,
+        "KILL" | "KILLED" => 9,
+        "SEGV" => 11,
+        "TERM" | "TERMINATED" => 15,
+        _ => return None,
+    })
+}
+
+pub(super) fn pattern(
+    def: PatternDef,
+    file: &Arc<str>,
+    problems: &mut Problems,
+) -> Option<Pattern> {
+    let id = def.id.get_ref().clone();
+    let regex = match Regex::new(def.regex.get_ref()) {
+        Ok(r) => r,
+        Err(e) => {
+            let first = e.to_string();
+            let detail = first.lines().last().unwrap_or("").trim();
+            problems.at(
+                def.regex.span(),
+                format!(
+                    "pattern {id:?}: the regex does not compile: {detail}"
+                ),
+            );
+            return None;
+        }
+    };
+
+    let names: Vec<&str> =
+        regex.capture_names().flatten().map(field_name).collect();
+    for name in def.fields.keys().chain(def.map.keys()) {
+        if !names.contains(&name.as_str()) {
+            problems.at(
+                def.regex.span(),
+                format!(
+                    "pattern {id:?}: field {name:?} is typed or mapped but \
+                     the regex has no capture group (?P<{name}>...)"
+                ),
+            );
+        }
+    }
+
+    let mut captures = Vec::new();
+    for (index, name) in regex.capture_names().enumerate() {
+        let Some(name) = name.map(field_name) else {
+            continue;
+        };
+        let map = def.map.get(name).map(|table| {
+            table
+                .iter()
+                .filter_map(|(k, v)| toml_value(v).map(|v| (k.clone(), v)))
+                .collect()
+        });
+        captures.push(Capture {
+            index,
+            name: Arc::from(name),
+            ty: def.fields.get(name).copied().unwrap_or(FieldType::Str),
+            map,
+        });
+    }
+
+    let mut set = Vec::new();
+    for (name, v) in &def.set {
+        match toml_value(v) {
+            Some(v) => set.push((Arc::from(name.as_str()), v)),
+            None => problems.at(
+                def.id.span(),
+                format!(
+                    "pattern {id:?}: set.{name} must be a string, integer \
+                     or boolean"
+                ),
+            ),
+        }
+    }
+
+    let literals = match def.literals {
+        Some(l) => l,
+        None => required_literal(def.regex.get_ref(), 3)
+            .into_iter()
+            .collect(),
+    };
+
+    Some(Pattern {
+        id: Arc::from(id.as_str()),
+        kind: Arc::from(def.kind.as_str()),
+        description: def.description,
+        regex,
+        kernel_only: def.kernel,
+        literals,
+        captures,
+        set,
+        file: file.clone(),
+        examples: def.example,
+        counterexamples: def.counterexample,
+    })
+}
+
+pub(super) fn explain(
+    def: ExplainDef,
+    file: &Arc<str>,
+    problems: &mut Problems,
+) -> Option<Explain> {
+    let id = def.id.get_ref().clone();
+    let mut ok = true;
+    let mut window = |spanned: &toml::Spanned<String>, what: &str| {
+        parse_duration(spanned.get_ref()).unwrap_or_else(|| {
+            problems.at(
+                spanned.span(),
+                format!(
+                    "explain {id:?}: {what} = {:?} is not a duration; write \
+                     it like \"90s\", \"500ms\" or \"2m\"",
+                    spanned.get_ref()
+                ),
+            );
+            ok = false;
+            0
+        })
+    };
+    let before = window(&def.before, "before");
+    let after = window(&def.after, "after");
+
+    let mut joins = Vec::new();
+    for j in &def.join {
+        let mut keys = Vec::new();
+        for key in &j.on {
+            match JoinKey::parse(key) {
+                Some(k) => keys.push(k),
+                None => {
+                    problems.at(
+                        def.id.span(),
+                        format!(
+                            "explain {id:?}: join key {key:?} is neither a \
+                             field name, `symptom_field=cause_field`, nor one \
+                             of writer, writer_in_tasks, victim, cgroup, time"
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if keys.contains(&JoinKey::Victim) && def.victims.is_empty() {
+            problems.at(
+                def.id.span(),
+                format!(
+                    "explain {id:?}: the `victim` join needs a `victims` \
+                     list of process names"
+                ),
+            );
+            ok = false;
+        }
+        joins.push(Join {
+            keys,
+            confidence: j.confidence,
+            if_missing: j.if_missing.clone(),
+        });
+    }
+
+    match (&def.cause, &def.absent) {
+        (Some(_), _) if joins.is_empty() => {
+            problems.at(
+                def.id.span(),
+                format!(
+                    "explain {id:?}: a rule with a cause needs at least one \
+                     [[explain.join]] saying how symptom and cause join"
+                ),
+            );
+            ok = false;
+        }
+        (None, None) => {
+            problems.at(
+                def.id.span(),
+                format!(
+                    "explain {id:?}: give a `cause` to join, or `absent` (and \
+                     `reports`) for a rule that fires when no cause is found"
+                ),
+            );
+            ok = false;
+        }
+        _ => {}
+    }
+
+    let selector = |sel: &super::schema::Selector| Selector {
+        kind: Arc::from(sel.kind()),
+        conditions: sel
+            .conditions()
+            .map(|c| {
+                c.iter()
+                    .map(|(k, v)| {
+                        let allowed = match v {
+                            toml::Value::Array(items) => {
+                                items.iter().filter_map(toml_value).collect()
+                            }
+                            one => toml_value(one).into_iter().collect(),
+                        };
+                        (k.clone(), allowed)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+
+    ok.then(|| Explain {
+        id: Arc::from(id.as_str()),
+        description: def.description,
+        symptom: selector(&def.symptom),
+        cause: def.cause.as_ref().map(selector),
+        absent: def.absent.as_deref().map(Arc::from),
+        reports: def.reports.as_deref().map(Arc::from),
+        before,
+        after,
+        victims: def.victims,
+        joins,
+        priority: def.priority,
+        message: def.message,
+        file: file.clone(),
+        scenarios: def.example,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_numbers_from_every_spelling() {
+        for s in ["9", "-9", "SIGKILL", "KILL", "killed", "Killed"] {
+            assert_eq!(signal_number(s), Some(9), "{s}");
+        }
+        assert_eq!(signal_number("SIGTERM"), Some(15));
+        assert_eq!(signal_number("banana"), None);
+    }
+
+    #[test]
+    fn join_keys_parse() {
+        assert_eq!(JoinKey::parse("writer"), Some(JoinKey::Writer));
+        assert_eq!(
+            JoinKey::parse("child_pid=pid"),
+            Some(JoinKey::Field {
+                symptom: "child_pid".into(),
+                cause: "pid".into()
+            })
+        );
+        assert_eq!(JoinKey::parse("a b"), None);
+    }
+}

@@ -1,0 +1,25 @@
+//! Rules: the schema of rule files, loading the shipped set and the
+//! user's, and compiling them for the pipeline.
+//!
+//! Loading gives a [`RuleSet`]: compiled [`Pattern`]s for the extract
+//! stage and [`Explain`] rules for the correlator. Every problem found on
+//! the way is a [`RuleError`] that names the file, line and column and
+//! says what to fix; loading goes on past an error so that
+//! `truecause rules check` can report them all at once.
+
+mod compile;
+mod literal;
+mod load;
+pub mod schema;
+pub mod testing;
+
+pub use compile::{
+    Capture, Explain, Join, JoinKey, Pattern, Selector, signal_number,
+    typed as compile_typed, values_equal,
+};
+pub use load::{LoadOptions, RuleError, RuleSet, load, load_text};
+pub use schema::{Confidence, ExampleDef, FieldType, ScenarioDef};
+
+/// The rule files compiled into the binary: (path, contents).
+pub const EMBEDDED: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));

@@ -1,0 +1,222 @@
+//! The rule file format, as serde reads it.
+//!
+//! A rule file holds `[[pattern]]` tables (a regex that turns a message
+//! into an event) and `[[explain]]` tables (which event explains which).
+//! Unknown keys are errors, so a misspelt key is reported with its
+//! position instead of being silently ignored. docs/rules.md is the
+//! user-facing description of every key here.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One rule file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[serde(default)]
+    pub pattern: Vec<PatternDef>,
+    #[serde(default)]
+    pub explain: Vec<ExplainDef>,
+}
+
+/// A pattern rule: a regex with named captures that yields one event.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternDef {
+    pub id: Spanned<String>,
+    /// The event kind, such as `oom_kill` or `child_exit`.
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    /// Matched against the message (the text after the envelope).
+    pub regex: Spanned<String>,
+    /// Only lines from the kernel (`dmesg`, kmsg, syslog `kernel:`).
+    #[serde(default)]
+    pub kernel: bool,
+    /// Literals of which at least one must occur in a message for the
+    /// regex to be tried. Derived from the regex when absent.
+    #[serde(default)]
+    pub literals: Option<Vec<String>>,
+    /// The type of each named capture; captures not listed are strings.
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldType>,
+    /// Constant fields added to every event of this rule.
+    #[serde(default)]
+    pub set: BTreeMap<String, toml::Value>,
+    /// Per capture, a table that rewrites captured text to a value.
+    #[serde(default)]
+    pub map: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    /// Lines that double as tests: each must yield the given fields.
+    #[serde(default)]
+    pub example: Vec<ExampleDef>,
+    /// Lines that must not match this rule.
+    #[serde(default)]
+    pub counterexample: Vec<String>,
+}
+
+/// How a captured string becomes a field value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    /// Text, as captured.
+    Str,
+    /// A decimal integer, sign allowed.
+    Int,
+    /// A signal, given as a number (`9`, `-9`), a name (`SIGKILL`, `KILL`)
+    /// or a word (`killed`): stored as its number.
+    Signal,
+}
+
+/// An inline example of a pattern rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleDef {
+    /// A whole input line, envelope included.
+    pub line: String,
+    /// Where the line was seen: a fixture path or a public address.
+    #[serde(default)]
+    pub seen: Option<String>,
+    /// Fields the event must have, with these values.
+    #[serde(default)]
+    pub fields: BTreeMap<String, toml::Value>,
+}
+
+/// An explain rule: which event explains a symptom, and how they join.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainDef {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    pub symptom: Selector,
+    /// The explaining event. Absent together with `absent`: the rule then
+    /// explains the symptom by itself when no event of that kind joins.
+    #[serde(default)]
+    pub cause: Option<Selector>,
+    /// The rule applies only when no explanation whose root cause is of
+    /// this kind was found for the symptom: the "it was not the OOM
+    /// killer" rules.
+    #[serde(default)]
+    pub absent: Option<String>,
+    /// The root cause kind to report when the rule fires on `absent`.
+    #[serde(default)]
+    pub reports: Option<String>,
+    /// How far before the symptom the cause may be (`90s`).
+    #[serde(default = "default_before")]
+    pub before: Spanned<String>,
+    /// How far after the symptom the cause may be (`5s`).
+    #[serde(default = "default_after")]
+    pub after: Spanned<String>,
+    /// Process names the cause is expected to have, for the `victim`
+    /// join (the kernel cuts names to 15 bytes; that is allowed for).
+    #[serde(default)]
+    pub victims: Vec<String>,
+    /// Ways to join, best first; the first that finds a cause decides
+    /// the confidence.
+    #[serde(default)]
+    pub join: Vec<JoinDef>,
+    /// Ties between rules: higher wins at equal confidence.
+    #[serde(default)]
+    pub priority: i32,
+    /// The annotation, with `{placeholders}`; see docs/rules.md.
+    pub message: String,
+    /// A scenario that doubles as a test: lines, and what must be said.
+    #[serde(default)]
+    pub example: Vec<ScenarioDef>,
+}
+
+/// Chooses events: a kind and fields that must have given values (an
+/// array value means any one of them).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Selector {
+    Kind(String),
+    Full {
+        kind: String,
+        #[serde(default, rename = "where")]
+        where_: BTreeMap<String, toml::Value>,
+    },
+}
+
+/// One way of joining a symptom to a cause.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinDef {
+    /// Join keys, all of which must hold: a field name shared by both
+    /// sides (`pid`), `symptom_field=cause_field`, or one of the special
+    /// keys `writer`, `writer_in_tasks`, `victim`, `cgroup`, `time`.
+    pub on: Vec<String>,
+    pub confidence: Confidence,
+    /// The join is tried only when the symptom lacks all of these
+    /// fields: a weak join by name or time must not override what a
+    /// logged pid says.
+    #[serde(default)]
+    pub if_missing: Vec<String>,
+}
+
+/// How sure an explanation is.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// An explain rule's example scenario: input lines by source, and the
+/// explanation that must come out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioDef {
+    /// Source name to its lines, in order.
+    pub sources: BTreeMap<String, Vec<String>>,
+    /// Boot time for kernel monotonic stamps (RFC 3339 or epoch).
+    #[serde(default)]
+    pub boot_time: Option<String>,
+    /// Expected: the symptom's source and 1-based line.
+    pub symptom: String,
+    /// Expected root cause kind, or `none` when nothing must be said.
+    pub cause: String,
+    /// Expected cause fields.
+    #[serde(default)]
+    pub fields: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+}
+
+fn default_before() -> Spanned<String> {
+    Spanned::new(0..0, "90s".to_owned())
+}
+
+fn default_after() -> Spanned<String> {
+    Spanned::new(0..0, "10s".to_owned())
+}
+
+impl Selector {
+    pub fn kind(&self) -> &str {
+        match self {
+            Selector::Kind(k) | Selector::Full { kind: k, .. } => k,
+        }
+    }
+
+    pub fn conditions(&self) -> Option<&BTreeMap<String, toml::Value>> {
+        match self {
+            Selector::Kind(_) => None,
+            Selector::Full { where_, .. } => Some(where_),
+        }
+    }
+}

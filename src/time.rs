@@ -1,0 +1,348 @@
+//! Log time: one UTC instant in nanoseconds, and the context needed to
+//! turn the partial stamps that logs carry into it.
+//!
+//! Every stage compares times as plain integers, so a [`Timestamp`] is a
+//! thin wrapper around nanoseconds since the Unix epoch. The hard part is
+//! elsewhere: syslog stamps have no year and no zone, Python and Celery
+//! stamps have no zone, and kernel stamps are seconds since boot. A
+//! [`Clock`] holds what is needed to complete them (year, zone offset,
+//! boot time) and is owned per source, because two files can come from
+//! two hosts.
+
+use std::fmt;
+
+use chrono::{
+    DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime, Offset,
+    TimeZone, Utc,
+};
+
+/// Nanoseconds in one second.
+pub const NANOS_PER_SEC: i64 = 1_000_000_000;
+
+/// A UTC instant, in nanoseconds since the Unix epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// The instant `secs` seconds and `nanos` nanoseconds after the epoch.
+    pub fn from_parts(secs: i64, nanos: i64) -> Timestamp {
+        Timestamp(secs.saturating_mul(NANOS_PER_SEC).saturating_add(nanos))
+    }
+
+    /// Whole seconds since the epoch, rounded down.
+    pub fn secs(self) -> i64 {
+        self.0.div_euclid(NANOS_PER_SEC)
+    }
+
+    /// The signed distance `self - earlier`, in nanoseconds.
+    pub fn since(self, earlier: Timestamp) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// This instant moved by `nanos` (negative moves it back).
+    pub fn shifted(self, nanos: i64) -> Timestamp {
+        Timestamp(self.0.saturating_add(nanos))
+    }
+
+    /// RFC 3339 in UTC with millisecond precision, as the JSON output
+    /// contract requires: `2026-12-03T12:34:08.875Z`.
+    pub fn to_rfc3339(self) -> String {
+        self.to_string()
+    }
+
+    /// `12:34:08.875` in UTC, for short human messages.
+    pub fn clock_time(self) -> String {
+        match DateTime::<Utc>::from_timestamp(
+            self.secs(),
+            self.0.rem_euclid(NANOS_PER_SEC) as u32,
+        ) {
+            Some(dt) => dt.format("%H:%M:%S%.3f").to_string(),
+            None => format!("@{}", self.0),
+        }
+    }
+
+    /// Parse RFC 3339 (`2026-12-03T12:00:01.5Z`, `...+01:00`) or epoch
+    /// seconds with an optional fraction (`1764763201.25`).
+    pub fn parse_user(text: &str) -> Option<Timestamp> {
+        let text = text.trim();
+        if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
+            return Some(from_chrono(dt.with_timezone(&Utc)));
+        }
+        let (whole, frac) = match text.split_once('.') {
+            Some((w, f)) => (w, f),
+            None => (text, ""),
+        };
+        let secs: i64 = whole.parse().ok()?;
+        if !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(Timestamp::from_parts(secs, fraction_nanos(frac.as_bytes())))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match DateTime::<Utc>::from_timestamp(
+            self.secs(),
+            self.0.rem_euclid(NANOS_PER_SEC) as u32,
+        ) {
+            Some(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
+            None => write!(f, "@{}ns", self.0),
+        }
+    }
+}
+
+/// Format a duration in nanoseconds the way people say it: `850 ms`,
+/// `2.5 s`, `61 s`, `3 min 5 s`.
+pub fn human_duration(nanos: i64) -> String {
+    let nanos = nanos.unsigned_abs();
+    let ms = nanos / 1_000_000;
+    if ms < 1_000 {
+        format!("{ms} ms")
+    } else if ms < 10_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if ms < 120_000 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{} min {} s", ms / 60_000, (ms / 1000) % 60)
+    }
+}
+
+/// Parse a duration as rule files write it: `90s`, `2.5s`, `500ms`,
+/// `2m`, `1h`. Returns nanoseconds.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" | "" => 1e9,
+        "m" | "min" => 60e9,
+        "h" => 3600e9,
+        _ => return None,
+    };
+    let nanos = value * scale;
+    (0.0..1e18).contains(&nanos).then_some(nanos as i64)
+}
+
+/// Nanoseconds from the digits after a decimal point (`"719"` is 719 ms).
+/// Digits past the ninth are ignored.
+pub fn fraction_nanos(digits: &[u8]) -> i64 {
+    let mut nanos = 0i64;
+    for i in 0..9 {
+        nanos *= 10;
+        if let Some(&d) = digits.get(i) {
+            nanos += i64::from(d - b'0');
+        }
+    }
+    nanos
+}
+
+fn from_chrono(dt: DateTime<Utc>) -> Timestamp {
+    Timestamp::from_parts(
+        dt.timestamp(),
+        i64::from(dt.timestamp_subsec_nanos()),
+    )
+}
+
+/// The zone that stamps without an offset are read in.
+#[derive(Clone, Copy, Debug)]
+pub enum Zone {
+    /// A fixed offset from UTC, from `--tz +02:00` or `--tz UTC`.
+    Fixed(FixedOffset),
+    /// The local zone of this machine (`TZ` or `/etc/localtime`), with
+    /// its daylight-saving rules.
+    Local,
+}
+
+impl Zone {
+    /// Parse `--tz`: `UTC`, `Z`, `local`, or an offset such as `+02:00`,
+    /// `-0500`.
+    pub fn parse(text: &str) -> Option<Zone> {
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("utc") || t == "Z" {
+            return Some(Zone::Fixed(FixedOffset::east_opt(0)?));
+        }
+        if t.eq_ignore_ascii_case("local") {
+            return Some(Zone::Local);
+        }
+        let (sign, rest) = match t.as_bytes().first()? {
+            b'+' => (1, &t[1..]),
+            b'-' => (-1, &t[1..]),
+            _ => return None,
+        };
+        let digits: String = rest.chars().filter(|c| *c != ':').collect();
+        if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let hours: i32 = digits[..2].parse().ok()?;
+        let minutes: i32 = digits[2..].parse().ok()?;
+        FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+            .map(Zone::Fixed)
+    }
+
+    /// The UTC instant of a wall-clock time read in this zone. An
+    /// ambiguous local time (the hour repeated when clocks go back) takes
+    /// the earlier instant; a skipped one is read as if in standard time.
+    pub fn resolve(self, naive: NaiveDateTime) -> Timestamp {
+        let utc = match self {
+            Zone::Fixed(off) => off
+                .from_local_datetime(&naive)
+                .single()
+                .map(|d| d.with_timezone(&Utc)),
+            Zone::Local => Local
+                .from_local_datetime(&naive)
+                .earliest()
+                .map(|d| d.with_timezone(&Utc))
+                .or_else(|| {
+                    let off = Local.offset_from_utc_datetime(&naive).fix();
+                    off.from_local_datetime(&naive)
+                        .single()
+                        .map(|d| d.with_timezone(&Utc))
+                }),
+        };
+        utc.map(from_chrono)
+            .unwrap_or_else(|| from_chrono(naive.and_utc()))
+    }
+}
+
+/// What a source needs to complete partial stamps into UTC instants.
+#[derive(Clone, Debug)]
+pub struct Clock {
+    /// Zone for stamps that carry none (syslog, Python, Celery).
+    pub zone: Zone,
+    /// The year assumed for syslog stamps, which have none: the year of
+    /// the file's modification time, or of now for a stream.
+    pub year: i32,
+    /// The month of the reference time (1-12). A stamp in a later month
+    /// than this is taken to be from the year before: a file modified
+    /// in January that starts in December.
+    pub reference_month: u32,
+    /// Wall time of boot, to turn kernel monotonic stamps into UTC.
+    pub boot_time: Option<Timestamp>,
+    /// True when `boot_time` is certain (given by `--boot-time`, or
+    /// learned from a line with both stamps); a guess from this host's
+    /// `/proc/stat` gives way to what the logs themselves say.
+    pub boot_time_known: bool,
+}
+
+impl Clock {
+    /// A clock whose year is taken from `reference` (a file's mtime, or
+    /// now).
+    pub fn new(zone: Zone, reference: Timestamp) -> Clock {
+        let dt = DateTime::<Utc>::from_timestamp(reference.secs(), 0)
+            .unwrap_or_default();
+        Clock {
+            zone,
+            year: dt.year(),
+            reference_month: dt.month(),
+            boot_time: None,
+            boot_time_known: false,
+        }
+    }
+
+    /// The year a syslog stamp of `month` belongs to.
+    pub fn year_for_month(&self, month: u32) -> i32 {
+        if month > self.reference_month {
+            self.year - 1
+        } else {
+            self.year
+        }
+    }
+
+    /// A wall-clock date and time, read in this clock's zone.
+    pub fn local(
+        &self,
+        date: (i32, u32, u32),
+        time: (u32, u32, u32),
+        nanos: i64,
+    ) -> Option<Timestamp> {
+        let naive = NaiveDate::from_ymd_opt(date.0, date.1, date.2)?
+            .and_hms_opt(time.0, time.1, time.2)?;
+        Some(self.zone.resolve(naive).shifted(nanos))
+    }
+
+    /// A kernel monotonic stamp (nanoseconds since boot) as UTC, when the
+    /// boot time is known.
+    pub fn from_monotonic(&self, since_boot: i64) -> Option<Timestamp> {
+        self.boot_time.map(|boot| boot.shifted(since_boot))
+    }
+}
+
+/// Build a UTC instant from explicit fields and an offset in seconds.
+pub fn utc_from_fields(
+    date: (i32, u32, u32),
+    time: (u32, u32, u32),
+    nanos: i64,
+    offset_secs: i32,
+) -> Option<Timestamp> {
+    let naive = NaiveDate::from_ymd_opt(date.0, date.1, date.2)?
+        .and_hms_opt(time.0, time.1, time.2)?;
+    let secs = naive.and_utc().timestamp() - i64::from(offset_secs);
+    Some(Timestamp::from_parts(secs, nanos))
+}
+
+/// Now, as a [`Timestamp`].
+pub fn now() -> Timestamp {
+    from_chrono(Utc::now())
+}
+
+/// The boot time of this host from `/proc/stat` (`btime`), to read this
+/// host's kernel stamps.
+pub fn host_boot_time() -> Option<Timestamp> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    stat.lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map(|s| Timestamp::from_parts(s, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339_with_millis() {
+        let t = Timestamp::from_parts(1_764_765_248, 875_000_000);
+        assert_eq!(t.to_rfc3339(), "2025-12-03T12:34:08.875Z");
+    }
+
+    #[test]
+    fn parses_user_times() {
+        let a = Timestamp::parse_user("2026-12-03T12:00:01.5Z").unwrap();
+        let b = Timestamp::parse_user("2026-12-03T13:00:01.5+01:00").unwrap();
+        assert_eq!(a, b);
+        let e = Timestamp::parse_user("1764763201.25").unwrap();
+        assert_eq!(e.0, 1_764_763_201_250_000_000);
+        assert!(Timestamp::parse_user("yesterday").is_none());
+    }
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("90s"), Some(90 * NANOS_PER_SEC));
+        assert_eq!(parse_duration("2.5s"), Some(2_500_000_000));
+        assert_eq!(parse_duration("500ms"), Some(500_000_000));
+        assert_eq!(parse_duration("2m"), Some(120 * NANOS_PER_SEC));
+        assert_eq!(parse_duration("soon"), None);
+    }
+
+    #[test]
+    fn syslog_year_rolls_back_over_new_year() {
+        let jan = Timestamp::parse_user("2027-01-02T00:00:00Z").unwrap();
+        let clock = Clock::new(Zone::parse("UTC").unwrap(), jan);
+        assert_eq!(clock.year_for_month(12), 2026);
+        assert_eq!(clock.year_for_month(1), 2027);
+    }
+
+    #[test]
+    fn zones_parse() {
+        assert!(matches!(Zone::parse("+02:00"), Some(Zone::Fixed(_))));
+        assert!(matches!(Zone::parse("-0500"), Some(Zone::Fixed(_))));
+        assert!(Zone::parse("Mars/Olympus").is_none());
+    }
+}
