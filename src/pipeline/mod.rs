@@ -1,0 +1,315 @@
+//! The pipeline: wires inputs, framing, envelopes, extraction,
+//! correlation and output, and is the only module that knows their
+//! order.
+//!
+//! Two ways to drive it share every step after reading a line:
+//! - replay ([`Input::File`]s, or `-` among them): each source's next
+//!   line is parsed for its time and the earliest goes next, so several
+//!   files are merged by log time; the watermark is the time of the line
+//!   being processed;
+//! - live ([`Input::Stdin`] alone): lines are taken as they arrive, the
+//!   watermark is the latest time seen, and when input goes quiet the
+//!   watermark moves on with the wall clock so that pending symptoms are
+//!   still decided.
+
+mod live;
+mod replay;
+mod source;
+
+use live::drive_live;
+use replay::{drive_replay, open_sources};
+use source::Source;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use crate::correlate::{Correlator, Decision, Limits, Stats};
+use crate::envelope::Envelope;
+use crate::event::{Event, Writer};
+use crate::extract::{Extractor, LineInfo};
+use crate::input::framing::Line;
+use crate::input::{self, ByteStream};
+use crate::output::json::JsonSink;
+use crate::output::text::TextSink;
+use crate::output::{Emitter, MAX_HELD, OutLine, Sink};
+use crate::record::{Origin, SourceId, Sources};
+use crate::rules::RuleSet;
+use crate::time::{self, Timestamp, Zone};
+
+/// Where lines come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input; alone, it is read as a live stream.
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "-".to_owned(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// The output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Everything a run needs, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub inputs: Vec<Input>,
+    pub format: Format,
+    pub annotations_only: bool,
+    pub color: bool,
+    /// Boot time for kernel monotonic stamps; `None` uses this host's.
+    pub boot_time: Option<Timestamp>,
+    pub zone: Zone,
+    pub limits: Limits,
+    pub max_line: usize,
+    pub max_held: usize,
+    /// Milliseconds a live stream waits for input before moving its
+    /// watermark on by the wall clock.
+    pub tick_ms: i32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            inputs: vec![Input::Stdin],
+            format: Format::Text,
+            annotations_only: false,
+            color: false,
+            boot_time: None,
+            zone: Zone::Local,
+            limits: Limits::default(),
+            max_line: input::framing::MAX_LINE,
+            max_held: MAX_HELD,
+            tick_ms: 250,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub lines: u64,
+    pub explanations: u64,
+    /// Sources that could not be opened or read to the end.
+    pub failed_sources: Vec<String>,
+    /// Explanations printed away from their symptom line.
+    pub late: u64,
+    pub long_lines: u64,
+    pub stats: Stats,
+    /// True when output stopped because the reader went away.
+    pub broken_pipe: bool,
+}
+
+/// Run the pipeline over `config.inputs`, writing to `out`.
+pub fn run<W: Write>(
+    config: &Config,
+    rules: RuleSet,
+    out: W,
+) -> io::Result<Summary> {
+    let names: Vec<String> = config.inputs.iter().map(Input::name).collect();
+    with_sink(config, &names, out, |sink| drive(config, rules, sink, None))
+}
+
+/// Replay in-memory or already opened streams, named as given: for rule
+/// scenarios and tests.
+pub fn run_streams<W: Write>(
+    config: &Config,
+    rules: RuleSet,
+    streams: Vec<(String, ByteStream)>,
+    out: W,
+) -> io::Result<Summary> {
+    let names: Vec<String> = streams.iter().map(|(n, _)| n.clone()).collect();
+    with_sink(config, &names, out, |sink| {
+        drive(config, rules, sink, Some(streams))
+    })
+}
+
+fn with_sink<W: Write>(
+    config: &Config,
+    names: &[String],
+    out: W,
+    go: impl FnOnce(Box<dyn Sink + '_>) -> io::Result<Summary>,
+) -> io::Result<Summary> {
+    let mut sources = Sources::default();
+    for n in names {
+        sources.add(n.clone());
+    }
+    let sink: Box<dyn Sink> = match config.format {
+        Format::Text => Box::new(TextSink::new(
+            out,
+            sources,
+            config.color,
+            config.annotations_only,
+        )),
+        Format::Json => {
+            Box::new(JsonSink::new(out, sources, config.annotations_only))
+        }
+    };
+    go(sink)
+}
+
+fn drive<S: Sink>(
+    config: &Config,
+    rules: RuleSet,
+    sink: S,
+    streams: Option<Vec<(String, ByteStream)>>,
+) -> io::Result<Summary> {
+    let RuleSet { patterns, explains } = rules;
+    let mut stage = Stages {
+        extractor: Extractor::new(patterns),
+        correlator: Correlator::new(explains, config.limits),
+        emitter: Emitter::new(sink, config.max_held),
+        keep_events: config.format == Format::Json && !config.annotations_only,
+        scratch: Vec::new(),
+        events: Vec::new(),
+        decisions: Vec::new(),
+        summary: Summary::default(),
+    };
+    let live = streams.is_none() && config.inputs == [Input::Stdin];
+    let result = if live {
+        drive_live(config, &mut stage)
+    } else {
+        let sources = match streams {
+            Some(streams) => streams
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, stream))| {
+                    Source::new(
+                        i as SourceId,
+                        name,
+                        stream,
+                        config,
+                        time::now(),
+                    )
+                })
+                .collect(),
+            None => open_sources(config, &mut stage.summary),
+        };
+        drive_replay(&mut stage, sources)
+    };
+    let finished = result.and_then(|()| stage.finish());
+    match finished {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            stage.summary.broken_pipe = true;
+        }
+        Err(e) => return Err(e),
+    }
+    stage.summary.stats = stage.correlator.stats();
+    stage.summary.explanations = stage.summary.stats.explanations;
+    stage.summary.late = stage.emitter.late;
+    Ok(stage.summary)
+}
+
+/// The stages after framing, and their reusable buffers.
+pub(super) struct Stages<S> {
+    extractor: Extractor,
+    correlator: Correlator,
+    emitter: Emitter<S>,
+    keep_events: bool,
+    scratch: Vec<u32>,
+    events: Vec<Event>,
+    decisions: Vec<Decision>,
+    summary: Summary,
+}
+
+impl<S: Sink> Stages<S> {
+    /// The per-line path: envelope already parsed; extract, correlate,
+    /// emit. Allocates nothing for a line no rule could match.
+    fn line(
+        &mut self,
+        source: SourceId,
+        line: &Line<'_>,
+        env: &Envelope,
+        time: Option<Timestamp>,
+        inherited: bool,
+    ) -> io::Result<()> {
+        if !line.continuation {
+            self.summary.lines += 1;
+        }
+        let content = crate::record::Record {
+            source,
+            line: line.number,
+            offset: line.offset,
+            raw: line.raw,
+        }
+        .content();
+        let message = &content[env.message.min(content.len())..];
+        let mut waiting = 0;
+        if !line.continuation && self.extractor.is_candidate(message) {
+            let info = LineInfo {
+                content,
+                message_start: env.message,
+                origin: Origin {
+                    source,
+                    line: line.number,
+                    time,
+                    time_inherited: inherited,
+                },
+                writer: Writer {
+                    program: env.program.map(|(s, e)| {
+                        String::from_utf8_lossy(&content[s..e]).into_owned()
+                    }),
+                    pid: env.pid,
+                },
+                kernel: env.kernel,
+            };
+            self.extractor
+                .extract(&info, &mut self.scratch, &mut self.events);
+        }
+        let mut kept = Vec::new();
+        for event in self.events.drain(..) {
+            if self.correlator.is_symptom(&event) {
+                waiting += 1;
+            }
+            if self.keep_events {
+                kept.push(event.clone());
+            }
+            self.correlator.push(event, &mut self.decisions);
+        }
+        let out = OutLine {
+            source,
+            line: line.number,
+            time,
+            raw: line.raw,
+            continuation: line.continuation,
+        };
+        self.emitter.line(&out, kept, waiting)?;
+        self.deliver()
+    }
+
+    pub(super) fn deliver(&mut self) -> io::Result<()> {
+        for d in self.decisions.drain(..) {
+            self.emitter.decision(d)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.correlator.finish(&mut self.decisions);
+        self.deliver()?;
+        self.emitter.release_all()?;
+        self.emitter.flush()
+    }
+}
+
+/// An I/O error's message starting in lowercase, as ours do.
+pub fn lower(e: &io::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s).to_owned();
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => s,
+    }
+}

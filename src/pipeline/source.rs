@@ -1,0 +1,90 @@
+//! One source being read: its line reader, its clock, and the parsed
+//! line at its head, which replay compares across sources to merge them.
+
+use std::io;
+
+use super::Config;
+use crate::envelope::{self, Envelope};
+use crate::input::ByteStream;
+use crate::input::framing::{self, LineReader};
+use crate::record::{Record, SourceId};
+use crate::time::{self, Clock, Timestamp};
+
+/// One source being read.
+pub(super) struct Source {
+    pub(super) id: SourceId,
+    pub(super) name: String,
+    pub(super) reader: LineReader<ByteStream>,
+    pub(super) clock: Clock,
+    pub(super) last_time: Option<Timestamp>,
+    /// The parsed head line: its envelope, time and whether inherited.
+    pub(super) head: Option<(Envelope, Option<Timestamp>, bool)>,
+    pub(super) done: bool,
+}
+
+impl Source {
+    pub(super) fn new(
+        id: SourceId,
+        name: String,
+        stream: ByteStream,
+        config: &Config,
+        reference: Timestamp,
+    ) -> Source {
+        let mut clock = Clock::new(config.zone, reference);
+        match config.boot_time {
+            Some(b) => {
+                clock.boot_time = Some(b);
+                clock.boot_time_known = true;
+            }
+            None => clock.boot_time = time::host_boot_time(),
+        }
+        Source {
+            id,
+            name,
+            reader: LineReader::with_limits(
+                stream,
+                framing::BLOCK,
+                config.max_line,
+            ),
+            clock,
+            last_time: None,
+            head: None,
+            done: false,
+        }
+    }
+
+    /// Read and parse the next line if none is waiting. Returns false at
+    /// the end of the source.
+    pub(super) fn fill(&mut self) -> io::Result<bool> {
+        if self.head.is_some() {
+            return Ok(true);
+        }
+        if self.done || !self.reader.fill_line()? {
+            self.done = true;
+            return Ok(false);
+        }
+        let line = self.reader.current().expect("filled");
+        let (env, time, inherited) = if line.continuation {
+            (Envelope::bare(), self.last_time, true)
+        } else {
+            let content = Record {
+                source: self.id,
+                line: 0,
+                offset: 0,
+                raw: line.raw,
+            }
+            .content();
+            let env = envelope::parse(content, &self.clock);
+            match env.stamp.resolve(&mut self.clock) {
+                Some(t) => (env, Some(t), false),
+                None => (env, self.last_time, true),
+            }
+        };
+        self.head = Some((env, time, inherited));
+        Ok(true)
+    }
+
+    pub(super) fn head_time(&self) -> Option<Timestamp> {
+        self.head.as_ref().and_then(|h| h.1)
+    }
+}
