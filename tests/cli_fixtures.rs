@@ -198,7 +198,7 @@ fn text_output_is_the_input_plus_marked_annotations() {
         .unwrap();
     assert!(
         lines[i + 1]
-            .starts_with("[truecause] root cause: the Claude CLI claude (pid")
+            .starts_with("[truecause] root cause: the CLI claude (pid")
     );
 }
 

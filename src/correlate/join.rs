@@ -54,6 +54,7 @@ pub fn holds(
                 .tasks
                 .is_some_and(|rows| rows.iter().any(|r| r.pid == pid))
         }
+        JoinKey::NoTaskTable => cause.tasks.is_none(),
         JoinKey::Victim => c.str("comm").is_some_and(|comm| {
             rule.victims.iter().any(|v| same_comm(v, comm))
         }),
