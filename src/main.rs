@@ -76,6 +76,14 @@ where
 fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Some(Command::Rules { action }) => rules_command(action),
+        Some(Command::Man) => {
+            let page = clap_mangen::Man::new(
+                <Cli as clap::CommandFactory>::command(),
+            );
+            let mut out = io::stdout().lock();
+            page.render(&mut out)?;
+            Ok(Status::Ok)
+        }
         None => analyze(cli.run),
     }
 }

@@ -140,3 +140,17 @@ fn stdin_is_a_live_stream_that_still_explains() {
     assert!(found.iter().all(|e| e["cause"]["kind"] == "oom_kill"));
     assert!(found.iter().all(|e| e["symptom"]["source"] == "-"));
 }
+
+#[test]
+fn the_shipped_man_page_is_current() {
+    let out = truecause().arg("man").output().unwrap();
+    let shipped = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/truecause.1"),
+    )
+    .unwrap();
+    assert!(
+        out.stdout == shipped,
+        "docs/truecause.1 is stale: run `cargo run -- man > docs/truecause.1`"
+    );
+}
