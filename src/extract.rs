@@ -35,6 +35,16 @@ pub struct LineInfo<'a> {
     pub kernel: bool,
 }
 
+impl LineInfo<'_> {
+    /// Whether a kernel-only pattern may look at this line: it is the
+    /// kernel's, or no envelope was recognized at all (the message is
+    /// the whole line), as in an excerpt pasted without its stamps. A
+    /// line that some program's envelope claims is never the kernel's.
+    pub fn kernel_or_bare(&self) -> bool {
+        self.kernel || self.message_start == 0
+    }
+}
+
 impl Extractor {
     pub fn new(patterns: Vec<Pattern>) -> Extractor {
         let mut literals: Vec<String> = Vec::new();
@@ -120,7 +130,7 @@ impl Extractor {
         scratch.dedup();
         for &i in scratch.iter() {
             let p = &self.patterns[i as usize];
-            if p.kernel_only && !line.kernel {
+            if p.kernel_only && !line.kernel_or_bare() {
                 continue;
             }
             if let Some(event) = apply(p, message, line) {
@@ -137,18 +147,17 @@ pub fn apply(
     line: &LineInfo<'_>,
 ) -> Option<Event> {
     let caps = p.regex.captures(message)?;
+    if p.unless
+        .iter()
+        .any(|u| memchr::memmem::find(message, u.as_bytes()).is_some())
+    {
+        return None;
+    }
     let mut fields = Vec::with_capacity(p.captures.len() + p.set.len());
     for c in &p.captures {
         let Some(m) = caps.get(c.index) else { continue };
         let text = String::from_utf8_lossy(m.as_bytes());
-        let value = match &c.map {
-            Some(map) => match map.get(text.as_ref()) {
-                Some(v) => Some(v.clone()),
-                None => crate::rules::compile_typed(&text, c.ty),
-            },
-            None => crate::rules::compile_typed(&text, c.ty),
-        };
-        if let Some(v) = value {
+        if let Some(v) = c.value(&text) {
             fields.push((c.name.clone(), v));
         }
     }
@@ -164,7 +173,8 @@ pub fn apply(
         fields,
         origin: line.origin.clone(),
         writer: line.writer.clone(),
-        from_kernel: line.kernel,
+        // A kernel-only rule vouches for a bare line being the kernel's.
+        from_kernel: line.kernel || p.kernel_only,
         text: String::from_utf8_lossy(line.content).into_owned(),
     })
 }

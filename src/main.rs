@@ -271,13 +271,17 @@ fn rules_command(action: RulesAction) -> anyhow::Result<Status> {
             }
             for x in &set.explains {
                 let cause = x.cause.as_ref().map_or_else(
-                    || format!("no {}", x.absent.as_deref().unwrap_or("?")),
-                    |c| c.kind.to_string(),
+                    || format!("no {}", x.absent.join("|")),
+                    |c| c.kinds.join("|"),
                 );
                 writeln!(
                     out,
                     "{}\texplain:{}<-{}\t{}\t{}",
-                    x.id, x.symptom.kind, cause, x.file, x.description
+                    x.id,
+                    x.symptom.kinds.join("|"),
+                    cause,
+                    x.file,
+                    x.description
                 )?;
             }
             Ok(Status::Ok)

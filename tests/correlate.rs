@@ -7,11 +7,20 @@ use proptest::prelude::*;
 use serde_json::Value;
 use truecause::input::ByteStream;
 use truecause::pipeline::{self, Config, Format};
+use truecause::rules::RuleSet;
 use truecause::rules::{self, LoadOptions};
 use truecause::time::{Timestamp, Zone};
 
+/// The shipped rules, compiled once for all cases.
+fn shipped_rules() -> RuleSet {
+    static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| rules::load(&LoadOptions::default()).0)
+        .clone()
+}
+
 fn explain(sources: &[(&str, Vec<String>)]) -> Vec<Value> {
-    let (rules, _) = rules::load(&LoadOptions::default());
+    let rules = shipped_rules();
     let config = Config {
         format: Format::Json,
         annotations_only: true,
@@ -88,14 +97,20 @@ proptest! {
 }
 
 #[test]
-fn synthetic_kill_of_another_pid_is_not_blamed() {
+fn synthetic_kill_of_another_pid_is_only_a_caveated_guess() {
+    // The log's pid 4242 may be a container's view of the host's 5555;
+    // with nothing else linking them, that is said, at low confidence.
     let worker = vec![format!(
         "{} ERROR worker[100]: child 4242 exited with returncode -9",
         python_stamp(0)
     )];
     let kernel = vec![kill_line(-500, 5555)];
     let found = explain(&[("worker.log", worker), ("kern.log", kernel)]);
-    assert_eq!(found[0]["cause"]["kind"], "sigkill", "{}", found[0]);
+    let e = &found[0];
+    assert_eq!(e["confidence"], "low", "{e}");
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains("pid 4242"), "{message}");
+    assert!(message.contains("container"), "{message}");
 }
 
 #[test]
@@ -121,12 +136,15 @@ fn synthetic_two_same_name_kills_without_task_tables_are_ambiguous() {
 }
 
 #[test]
-fn synthetic_symptom_with_nothing_in_the_window_is_left_alone() {
+fn synthetic_timeout_with_no_kill_in_the_window_does_not_blame_memory() {
     let worker = vec![format!(
         "{} ERROR app: Exception: Control request timeout: initialize",
         python_stamp(0)
     )];
     let kernel = vec![kill_line(-600_000, 22)];
     let found = explain(&[("worker.log", worker), ("kern.log", kernel)]);
-    assert!(found.is_empty(), "{found:?}");
+    assert!(
+        found.iter().all(|e| e["cause"]["kind"] != "oom_kill"),
+        "{found:?}"
+    );
 }

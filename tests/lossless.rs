@@ -5,11 +5,20 @@
 use proptest::prelude::*;
 use truecause::input::ByteStream;
 use truecause::pipeline::{self, Config, Format};
+use truecause::rules::RuleSet;
 use truecause::rules::{self, LoadOptions};
 use truecause::time::{Timestamp, Zone};
 
+/// The shipped rules, compiled once for all cases.
+fn shipped_rules() -> RuleSet {
+    static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| rules::load(&LoadOptions::default()).0)
+        .clone()
+}
+
 fn run(inputs: Vec<Vec<u8>>, max_line: usize, format: Format) -> Vec<u8> {
-    let (rules, _) = rules::load(&LoadOptions::default());
+    let rules = shipped_rules();
     let config = Config {
         format,
         zone: Zone::parse("UTC").unwrap(),
@@ -63,7 +72,7 @@ fn text_without_annotations(out: &[u8]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
     fn any_bytes_pass_through_exactly(

@@ -55,6 +55,22 @@ pub fn holds(
                 .is_some_and(|rows| rows.iter().any(|r| r.pid == pid))
         }
         JoinKey::NoTaskTable => cause.tasks.is_none(),
+        JoinKey::ForeignPid => {
+            let Some(pid) = s.int("pid") else {
+                return false;
+            };
+            let listed = |p: i64| {
+                cause
+                    .tasks
+                    .is_some_and(|rows| rows.iter().any(|r| r.pid == p))
+            };
+            // A task table that lists the writer shows the log and the
+            // kernel share one pid namespace: then a different pid is a
+            // different process, not a foreign view of the same one.
+            let same_namespace =
+                s.writer.pid.is_some_and(|w| listed(i64::from(w)));
+            c.int("pid") != Some(pid) && !listed(pid) && !same_namespace
+        }
         JoinKey::Victim => c.str("comm").is_some_and(|comm| {
             rule.victims.iter().any(|v| same_comm(v, comm))
         }),
@@ -80,7 +96,16 @@ pub fn cgroup_related(a: &str, b: &str) -> bool {
             && inner.starts_with(outer)
             && inner.as_bytes().get(outer.len()) == Some(&b'/')
     };
-    within(a, b) || within(b, a) || a.ends_with(b) || b.ends_with(a)
+    let suffix = |long: &str, short: &str| {
+        long.ends_with(short)
+            && (short.starts_with('/')
+                || long
+                    .len()
+                    .checked_sub(short.len() + 1)
+                    .and_then(|i| long.as_bytes().get(i))
+                    == Some(&b'/'))
+    };
+    within(a, b) || within(b, a) || suffix(a, b) || suffix(b, a)
 }
 
 #[cfg(test)]
@@ -92,5 +117,7 @@ mod tests {
         assert!(cgroup_related("/kubepods/pod1", "/kubepods/pod1/ctr"));
         assert!(cgroup_related("/oomtest", "/oomtest/"));
         assert!(!cgroup_related("/a", "/ab"));
+        assert!(cgroup_related("/system.slice/x.service", "x.service"));
+        assert!(!cgroup_related("/system.slice/data.service", "a.service"));
     }
 }

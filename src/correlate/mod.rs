@@ -140,8 +140,10 @@ impl Correlator {
         let mut cause_kinds: Vec<Arc<str>> = Vec::new();
         for r in &rules {
             if let Some(c) = &r.cause {
-                if !cause_kinds.contains(&c.kind) {
-                    cause_kinds.push(c.kind.clone());
+                for kind in &c.kinds {
+                    if !cause_kinds.contains(kind) {
+                        cause_kinds.push(kind.clone());
+                    }
                 }
             }
         }
@@ -280,7 +282,7 @@ impl Correlator {
             Some(b)
                 if b.confidence == Confidence::High
                     && &*b.root_kind != "sigkill"
-                    && self.rules[b.rule].absent.is_none() =>
+                    && self.rules[b.rule].absent.is_empty() =>
             {
                 let e = self.explanation(&p.stored, b, &chains);
                 self.stats.explanations += 1;
@@ -385,22 +387,25 @@ impl Correlator {
 
         // Rules that speak when the cause they name is absent.
         for (ri, rule) in self.rules.iter().enumerate() {
-            let Some(absent) = &rule.absent else { continue };
-            if rule.cause.is_some() || !rule.symptom.matches(event) {
+            let absent = &rule.absent;
+            if absent.is_empty()
+                || rule.cause.is_some()
+                || !rule.symptom.matches(event)
+            {
                 continue;
             }
-            if found.iter().any(|c| c.root_kind == *absent) {
+            if found.iter().any(|c| absent.contains(&c.root_kind)) {
                 continue;
             }
             found.push(Chain {
                 rule: ri,
-                confidence: rule
-                    .joins
-                    .first()
-                    .map_or(Confidence::Medium, |j| j.confidence),
+                confidence: rule.confidence,
                 priority: rule.priority - 1000,
                 distance: 0,
-                joined_on: vec![format!("no {absent} in the window")],
+                joined_on: vec![format!(
+                    "no {} in the window",
+                    absent.join(" or ")
+                )],
                 root_kind: rule
                     .reports
                     .clone()
@@ -510,16 +515,15 @@ impl Correlator {
     /// evidence: the rule explaining the last evidence event by the root.
     fn root_rule(&self, chain: &Chain) -> Option<&Explain> {
         let last = chain.evidence.last()?;
-        self.rules
-            .iter()
-            .filter(|r| r.symptom.matches(last))
-            .find(|r| match (&r.cause, &r.absent) {
-                (Some(c), _) => c.matches(&chain.root),
-                (None, Some(_)) => {
-                    r.reports.as_deref() == Some(&*chain.root_kind)
+        self.rules.iter().filter(|r| r.symptom.matches(last)).find(
+            |r| match &r.cause {
+                Some(c) => c.matches(&chain.root),
+                None => {
+                    !r.absent.is_empty()
+                        && r.reports.as_deref() == Some(&*chain.root_kind)
                 }
-                _ => false,
-            })
+            },
+        )
     }
 }
 

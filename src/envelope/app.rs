@@ -93,6 +93,45 @@ pub(super) fn celery(line: &[u8], clock: &Clock) -> Option<Envelope> {
     })
 }
 
+/// gunicorn's default: `[2024-01-09 13:24:39 +0000] [1637] [CRITICAL]
+/// msg`, where the pid is that of the process that logged (the arbiter
+/// for a worker's death).
+pub(super) fn gunicorn(line: &[u8]) -> Option<Envelope> {
+    let (date, time, after) = date_time(line, 1)?;
+    if line.get(after) != Some(&b' ') {
+        return None;
+    }
+    let (off, end) = offset(line, after + 1)?;
+    if line.get(end..end + 3) != Some(b"] [") {
+        return None;
+    }
+    let pid_len = digit_run(line, end + 3);
+    let pid_end = end + 3 + pid_len;
+    if pid_len == 0 || line.get(pid_end..pid_end + 3) != Some(b"] [") {
+        return None;
+    }
+    let pid = std::str::from_utf8(&line[end + 3..pid_end])
+        .ok()?
+        .parse()
+        .ok();
+    let level_start = pid_end + 3;
+    let level_len = alpha_run(line, level_start);
+    let level = (level_start, level_start + level_len);
+    if level_len == 0 || line.get(level.1) != Some(&b']') {
+        return None;
+    }
+    Some(Envelope {
+        format: Format::Gunicorn,
+        stamp: Stamp::Wall(utc_from_fields(date, time, 0, off)?),
+        host: None,
+        program: None,
+        pid,
+        level: Some(level),
+        message: skip_spaces(line, level.1 + 1),
+        kernel: false,
+    })
+}
+
 /// `2026-12-03T12:34:08.875Z msg` (any offset).
 pub(super) fn rfc3339(line: &[u8]) -> Option<Envelope> {
     let (date, time, after) = date_time(line, 0)?;
@@ -131,6 +170,13 @@ fn level_at(line: &[u8], at: usize) -> Option<Span> {
     let known = LEVELS.iter().any(|l| word.eq_ignore_ascii_case(l));
     let ends = matches!(line.get(at + word_len), None | Some(b' ' | b':'));
     (known && ends).then_some((at, at + word_len))
+}
+
+/// Count the ASCII letters starting at `at`.
+fn alpha_run(line: &[u8], at: usize) -> usize {
+    line.get(at..).map_or(0, |rest| {
+        rest.iter().take_while(|b| b.is_ascii_alphabetic()).count()
+    })
 }
 
 /// Skip a separator after a level: spaces, a `:` or a ` - `.

@@ -1,14 +1,27 @@
-//! Kernel envelopes: `dmesg` in its default and ISO forms, and raw
-//! `/dev/kmsg` records with their continuation lines.
+//! Kernel envelopes: `dmesg` in its default, ISO and `-T` forms, raw
+//! `/dev/kmsg` records with their continuation lines, and a bare
+//! `kernel: ` tag.
 
-use super::{Envelope, Format, Stamp, date_time, digit_run, offset};
-use crate::time::{fraction_nanos, utc_from_fields};
+use super::{
+    Envelope, Format, Stamp, clock_time, date_time, digit_run, digits, offset,
+};
+use crate::time::{Clock, fraction_nanos, utc_from_fields};
 
-/// `[ 1168.679659] msg`: seconds since boot, padded with spaces.
+const WEEKDAYS: [&[u8; 3]; 7] =
+    [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+
+/// `[ 1168.679659] msg`: seconds since boot, padded with spaces. Two
+/// variants are taken too: a kernel built with `CONFIG_PRINTK_CALLER`
+/// adds the caller after the stamp (`[   12.345678][  T123] msg`), and
+/// some vendor kernels put the CPU before the seconds (`[2-3219.1870]`).
 pub(super) fn dmesg(line: &[u8]) -> Option<Envelope> {
     let mut i = 1;
     while line.get(i) == Some(&b' ') {
         i += 1;
+    }
+    let cpu_len = digit_run(line, i);
+    if cpu_len > 0 && cpu_len <= 4 && line.get(i + cpu_len) == Some(&b'-') {
+        i += cpu_len + 1;
     }
     let whole_len = digit_run(line, i);
     if whole_len == 0
@@ -25,6 +38,7 @@ pub(super) fn dmesg(line: &[u8]) -> Option<Envelope> {
     }
     let nanos = fraction_nanos(&line[frac_at..frac_at + frac_len]);
     let mut message = frac_at + frac_len + 1;
+    message = skip_caller(line, message);
     if line.get(message) == Some(&b' ') {
         message += 1;
     }
@@ -34,6 +48,90 @@ pub(super) fn dmesg(line: &[u8]) -> Option<Envelope> {
         message,
         None,
     ))
+}
+
+/// Skip a `CONFIG_PRINTK_CALLER` field (`[  T123]`, `[   C1]`) at `at`.
+fn skip_caller(line: &[u8], at: usize) -> usize {
+    if line.get(at) != Some(&b'[') {
+        return at;
+    }
+    let mut i = at + 1;
+    while line.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    if !matches!(line.get(i), Some(b'T' | b'C')) {
+        return at;
+    }
+    let n = digit_run(line, i + 1);
+    if n == 0 || line.get(i + 1 + n) != Some(&b']') {
+        return at;
+    }
+    i + 2 + n
+}
+
+/// `dmesg -T` (`--ctime`): `[Mon Dec  8 17:51:31 2025] msg`, the boot
+/// time already added, in the local time of the host that printed it
+/// (read in the clock's zone). A fraction of a second marks another
+/// program's log (Apache's error log has `[Fri Jan 12 01:00:57.396486
+/// 2024]`), so it is refused.
+pub(super) fn dmesg_ctime(line: &[u8], clock: &Clock) -> Option<Envelope> {
+    let weekday = line.get(1..4)?;
+    if !WEEKDAYS.iter().any(|d| &d[..] == weekday)
+        || line.get(4) != Some(&b' ')
+    {
+        return None;
+    }
+    let month = super::month_number(line.get(5..8)?)?;
+    let mut i = 8;
+    while line.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let day_len = digit_run(line, i);
+    if !(1..=2).contains(&day_len) || line.get(i + day_len) != Some(&b' ') {
+        return None;
+    }
+    let day = digits(line, i, day_len)?;
+    let time = clock_time(line, i + day_len + 1)?;
+    let year_at = i + day_len + 10;
+    if line.get(year_at - 1) != Some(&b' ')
+        || line.get(year_at + 4) != Some(&b']')
+    {
+        return None;
+    }
+    let year = digits(line, year_at, 4)? as i32;
+    let wall = clock.local((year, month, day), time, 0)?;
+    let mut message = year_at + 5;
+    if line.get(message) == Some(&b' ') {
+        message += 1;
+    }
+    Some(kernel_envelope(
+        Format::DmesgCtime,
+        Stamp::Wall(wall),
+        message,
+        None,
+    ))
+}
+
+/// `kernel: msg`: the kernel's tag with no stamp or host before it, as
+/// some log excerpts and `journalctl -o cat`-like tools leave it.
+pub(super) fn kernel_tag(line: &[u8]) -> Option<Envelope> {
+    let rest = line.strip_prefix(b"kernel:")?;
+    let spaces = rest.iter().take_while(|&&b| b == b' ').count();
+    if spaces == 0 && !rest.is_empty() {
+        return None;
+    }
+    let mut env = kernel_envelope(
+        Format::KernelTag,
+        Stamp::None,
+        7 + spaces.min(1),
+        None,
+    );
+    env.program = Some((0, 6));
+    if let Some((since_boot, after)) = inner_monotonic(line, 8) {
+        env.stamp = Stamp::Monotonic(since_boot);
+        env.message = after;
+    }
+    Some(env)
 }
 
 /// The `[ 1168.679659] ` stamp at `at` inside a syslog or journald kernel
@@ -119,7 +217,7 @@ pub(super) fn kmsg_continuation(line: &[u8]) -> Option<Envelope> {
     ))
 }
 
-fn kernel_envelope(
+pub(super) fn kernel_envelope(
     format: Format,
     stamp: Stamp,
     message: usize,

@@ -8,9 +8,13 @@
 //!
 //! | first byte | formats |
 //! | --- | --- |
-//! | `[` | dmesg `[ 1168.679659] `, Celery `[2026-12-03 12:42:33,454: ERROR/...]` |
-//! | digit | `/dev/kmsg` `4,427,1168679659,-;`, ISO dates (dmesg iso, journald short-iso, RFC 3339, Python logging) |
-//! | `A`-`S` | classic syslog `Dec  3 12:42:33 host prog[pid]:` |
+//! | `[` | dmesg `[ 1168.679659] `, Celery `[2026-12-03 12:42:33,454: ERROR/...]`, gunicorn `[2024-01-09 13:24:39 +0000] [1637] [CRITICAL]`, `dmesg -T` `[Mon Dec  8 17:51:31 2025]` |
+//! | digit | `/dev/kmsg` `4,427,1168679659,-;`, ISO dates (dmesg iso, journald short-iso, RFC 3339, Python logging), `talosctl dmesg` after a node address |
+//! | letter | classic syslog `Dec  3 12:42:33 host prog[pid]:` (any language's month), `kernel: `, `talosctl dmesg` `kern:    info: [...]: ` |
+//!
+//! When nothing is recognized at the start, a label before a separator
+//! (`web_1  | `, `machine # `) is taken off and the rest parsed again
+//! ([`prefix::labelled`]).
 //!
 //! Times come back as a [`Stamp`], not yet a UTC instant: kernel stamps
 //! are monotonic and need the source's [`Clock`] to become wall time,
@@ -18,6 +22,7 @@
 
 mod app;
 mod kernel;
+mod prefix;
 mod syslog;
 
 use crate::time::{Clock, Timestamp};
@@ -29,6 +34,14 @@ pub enum Format {
     Dmesg,
     /// `dmesg --time-format iso`: `2026-12-03T12:42:33,454321+00:00 msg`.
     DmesgIso,
+    /// `dmesg -T`: `[Mon Dec  8 17:51:31 2025] msg`.
+    DmesgCtime,
+    /// A bare `kernel: msg`, with no stamp before it.
+    KernelTag,
+    /// `talosctl dmesg`: `kern:    info: [2024-08-22T17:52:26Z]: msg`.
+    Talos,
+    /// gunicorn: `[2024-01-09 13:24:39 +0000] [1637] [CRITICAL] msg`.
+    Gunicorn,
     /// A raw `/dev/kmsg` record: `4,427,1168679659,-;msg`.
     Kmsg,
     /// A `/dev/kmsg` continuation line (` SUBSYSTEM=...`): no stamp.
@@ -122,18 +135,45 @@ impl Envelope {
 /// Recognize the envelope of one line (terminator already removed).
 /// Never fails: a line with no known envelope is all message.
 pub fn parse(line: &[u8], clock: &Clock) -> Envelope {
-    let parsed = match line.first() {
-        Some(b'[') => kernel::dmesg(line).or_else(|| app::celery(line, clock)),
-        Some(b'0'..=b'9') => kernel::kmsg(line)
+    parse_at(line, clock, 0).unwrap_or_else(Envelope::bare)
+}
+
+/// The envelope of `line`, if one is recognized; `depth` counts the
+/// labels already taken off (see [`prefix::labelled`]).
+fn parse_at(line: &[u8], clock: &Clock, depth: u8) -> Option<Envelope> {
+    let parsed = match line.first()? {
+        b'[' => kernel::dmesg(line)
+            .or_else(|| app::celery(line, clock))
+            .or_else(|| app::gunicorn(line))
+            .or_else(|| kernel::dmesg_ctime(line, clock)),
+        b'0'..=b'9' => kernel::kmsg(line)
             .or_else(|| kernel::dmesg_iso(line))
             .or_else(|| syslog::journal_iso(line))
             .or_else(|| app::python(line, clock))
-            .or_else(|| app::rfc3339(line)),
-        Some(b'A'..=b'S') => syslog::classic(line, clock),
-        Some(b' ') => kernel::kmsg_continuation(line),
+            .or_else(|| app::rfc3339(line))
+            .or_else(|| prefix::talos(line)),
+        b'A'..=b'Z' => syslog::classic(line, clock),
+        b'a'..=b'z' => kernel::kernel_tag(line)
+            .or_else(|| prefix::talos(line))
+            .or_else(|| syslog::classic(line, clock)),
+        0x80.. => syslog::classic(line, clock),
+        b' ' => kernel::kmsg_continuation(line),
         _ => None,
     };
-    parsed.unwrap_or_else(Envelope::bare)
+    parsed.or_else(|| prefix::labelled(line, clock, depth, parse_at))
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep",
+    b"Oct", b"Nov", b"Dec",
+];
+
+/// The number (1-12) of an English three-letter month name.
+pub(crate) fn month_number(word: &[u8]) -> Option<u32> {
+    MONTHS
+        .iter()
+        .position(|m| word == &m[..])
+        .map(|i| i as u32 + 1)
 }
 
 /// Parse exactly `n` ASCII digits at `at`.

@@ -8,30 +8,40 @@
 
 use super::{
     Envelope, Format, Span, Stamp, clock_time, date_time, digit_run, digits,
-    kernel, offset, skip_spaces, tag,
+    kernel, month_number, offset, skip_spaces, tag,
 };
 use crate::time::{Clock, fraction_nanos, utc_from_fields};
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep",
-    b"Oct", b"Nov", b"Dec",
-];
+/// The longest month name taken, in bytes: `сентября`-length words of
+/// a localized `journalctl` are longer than the English three letters.
+const MAX_MONTH_BYTES: usize = 16;
 
-/// `Dec  3 12:42:33 host prog[pid]: msg`.
+/// `Dec  3 12:42:33 host prog[pid]: msg`. The month may be another
+/// language's word (`апр 28 01:23:30`, `mars 01 14:37:27`), as
+/// `journalctl` prints it under a non-English locale; such a line is
+/// still split into host, tag and message, but its stamp cannot be read
+/// (no month number), so it inherits the time of the line before.
 pub(super) fn classic(line: &[u8], clock: &Clock) -> Option<Envelope> {
-    let month = MONTHS.iter().position(|m| line.get(..3) == Some(&m[..]))? + 1;
-    if line.get(3) != Some(&b' ') {
+    let word = line
+        .iter()
+        .take(MAX_MONTH_BYTES + 1)
+        .take_while(|&&b| b.is_ascii_alphabetic() || b >= 0x80)
+        .count();
+    if !(3..=MAX_MONTH_BYTES).contains(&word) || line.get(word) != Some(&b' ')
+    {
         return None;
     }
-    let day = match (line.get(4)?, line.get(5)?) {
+    let month = month_number(&line[..word]);
+    let at = word + 1;
+    let day = match (line.get(at)?, line.get(at + 1)?) {
         (b' ', d) if d.is_ascii_digit() => u32::from(d - b'0'),
-        _ => digits(line, 4, 2)?,
+        _ => digits(line, at, 2)?,
     };
-    if line.get(6) != Some(&b' ') {
+    if line.get(at + 2) != Some(&b' ') {
         return None;
     }
-    let time = clock_time(line, 7)?;
-    let mut after = 15;
+    let time = clock_time(line, at + 3)?;
+    let mut after = at + 11;
     let mut nanos = 0;
     if line.get(after) == Some(&b'.') {
         let n = digit_run(line, after + 1);
@@ -41,9 +51,14 @@ pub(super) fn classic(line: &[u8], clock: &Clock) -> Option<Envelope> {
     if line.get(after) != Some(&b' ') {
         return None;
     }
-    let year = clock.year_for_month(month as u32);
-    let wall = clock.local((year, month as u32, day), time, nanos)?;
-    Some(host_and_tag(line, after + 1, Format::Syslog, wall))
+    let stamp = match month {
+        Some(month) => {
+            let year = clock.year_for_month(month);
+            Stamp::Wall(clock.local((year, month, day), time, nanos)?)
+        }
+        None => Stamp::None,
+    };
+    Some(host_and_tag(line, after + 1, Format::Syslog, stamp))
 }
 
 /// `2026-12-03T12:42:33+0000 host kernel: msg`, with an optional fraction.
@@ -67,20 +82,26 @@ pub(super) fn journal_iso(line: &[u8]) -> Option<Envelope> {
         end + 1 + line[end + 1..].iter().position(|&b| b == b' ')?;
     tag(line, host_end + 1)?;
     let wall = utc_from_fields(date, time, nanos, off)?;
-    Some(host_and_tag(line, end + 1, Format::JournalIso, wall))
+    Some(host_and_tag(
+        line,
+        end + 1,
+        Format::JournalIso,
+        Stamp::Wall(wall),
+    ))
 }
 
-/// Read `host tag: msg` from `at`, after a wall stamp.
+/// Read `host tag: msg` from `at`, after a stamp. The host may be
+/// missing (`Aug 19 00:32:49 kernel: msg`, as some forwarders write it).
 fn host_and_tag(
     line: &[u8],
     at: usize,
     format: Format,
-    wall: crate::time::Timestamp,
+    stamp: Stamp,
 ) -> Envelope {
     let at = skip_spaces(line, at);
     let mut env = Envelope {
         format,
-        stamp: Stamp::Wall(wall),
+        stamp,
         host: None,
         program: None,
         pid: None,
@@ -88,14 +109,22 @@ fn host_and_tag(
         message: at,
         kernel: false,
     };
-    let Some(host_len) = line[at..].iter().position(|&b| b == b' ') else {
-        return env;
+    let (host, tagged) = match tag(line, at) {
+        Some(tagged) => (None, tagged),
+        None => {
+            let Some(host_len) = line[at..].iter().position(|&b| b == b' ')
+            else {
+                return env;
+            };
+            let host: Span = (at, at + host_len);
+            let Some(tagged) = tag(line, at + host_len + 1) else {
+                return env;
+            };
+            (Some(host), tagged)
+        }
     };
-    let host: Span = (at, at + host_len);
-    let Some((program, pid, message)) = tag(line, at + host_len + 1) else {
-        return env;
-    };
-    env.host = Some(host);
+    let (program, pid, message) = tagged;
+    env.host = host;
     env.program = Some(program);
     env.pid = pid;
     env.message = message;
@@ -104,7 +133,10 @@ fn host_and_tag(
         if let Some((since_boot, after)) =
             kernel::inner_monotonic(line, message)
         {
-            env.stamp = Stamp::Both { wall, since_boot };
+            env.stamp = match stamp {
+                Stamp::Wall(wall) => Stamp::Both { wall, since_boot },
+                _ => Stamp::Monotonic(since_boot),
+            };
             env.message = after;
         }
     }

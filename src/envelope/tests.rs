@@ -198,3 +198,148 @@ fn garbage_is_all_message_and_never_panics() {
         assert!(env.message <= line.len());
     }
 }
+
+// Formats seen in public issue threads (each line is a case of
+// tests/corpus/, where its address is cited).
+
+#[test]
+fn real_dmesg_ctime_line_is_the_kernels_in_local_time() {
+    let line = "[Mon Dec  8 17:51:31 2025] postgres invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP), order=0, oom_score_adj=0";
+    let mut clock = utc_clock();
+    let env = parse(line.as_bytes(), &clock);
+    assert_eq!(env.format, Format::DmesgCtime);
+    assert!(env.kernel);
+    assert!(message(line, &env).starts_with("postgres invoked"));
+    assert_eq!(wall(&env, &mut clock), "2025-12-08T17:51:31.000Z");
+}
+
+#[test]
+fn real_apache_stamp_with_fraction_is_not_dmesg_ctime() {
+    let line = "[Fri Jan 12 01:00:57.396486 2024] [mpm_prefork:notice] [pid 2455110] AH00169: caught SIGTERM, shutting down";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert!(!env.kernel);
+}
+
+#[test]
+fn real_dmesg_with_caller_id_and_vendor_cpu_prefix() {
+    let line = "[   37.128158][ T9185] Memory cgroup out of memory: Killed process 9188 (a.out)";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert_eq!(env.stamp, Stamp::Monotonic(37_128_158_000));
+    assert!(message(line, &env).starts_with("Memory cgroup"));
+
+    let line =
+        "[2-3219.1870] vd-net-config invoked oom-killer: gfp_mask=0x80d0";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert_eq!(env.format, Format::Dmesg);
+    assert!(message(line, &env).starts_with("vd-net-config"));
+}
+
+#[test]
+fn real_bare_kernel_tag() {
+    let line = "kernel: systemd invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=100";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert_eq!(env.format, Format::KernelTag);
+    assert!(env.kernel);
+    assert_eq!(message(line, &env), &line[8..]);
+}
+
+#[test]
+fn real_syslog_without_host_and_with_inner_stamp() {
+    let line = "Aug 19 00:32:49 kernel: [ 9655.029735] [17563] 10000 17563   991037    16209     378   128195             0 java";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert!(env.kernel);
+    assert_eq!(env.host, None);
+    assert!(message(line, &env).starts_with("[17563] 10000"));
+}
+
+#[test]
+fn real_syslog_with_a_localized_month_has_no_time_but_a_tag() {
+    let line = "апр 28 01:23:30 PC kernel: Out of memory: Kill process 27541 (bash) score 572 or sacrifice child";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert_eq!(env.format, Format::Syslog);
+    assert!(env.kernel);
+    assert_eq!(env.stamp, Stamp::None);
+    assert!(message(line, &env).starts_with("Out of memory"));
+}
+
+#[test]
+fn real_talosctl_lines_with_and_without_a_node() {
+    let line = "10.200.70.91: kern:    info: [2025-06-04T04:51:57.572293906Z]: memory: usage 4194304kB, limit 4194304kB, failcnt 2084326";
+    let mut clock = utc_clock();
+    let env = parse(line.as_bytes(), &clock);
+    assert_eq!(env.format, Format::Talos);
+    assert!(env.kernel);
+    assert_eq!(
+        &line[env.host.unwrap().0..env.host.unwrap().1],
+        "10.200.70.91"
+    );
+    assert!(message(line, &env).starts_with("memory: usage"));
+    assert_eq!(wall(&env, &mut clock), "2025-06-04T04:51:57.572Z");
+
+    let line = "user: warning: [2026-01-12T20:27:31.913975631Z]: [talos] Sending SIGKILL to cgroup";
+    let env = parse(line.as_bytes(), &clock);
+    assert_eq!(env.format, Format::Talos);
+    assert!(!env.kernel);
+    assert!(message(line, &env).starts_with("[talos]"));
+}
+
+#[test]
+fn real_labelled_lines_are_parsed_after_the_label() {
+    let line = "percona # [   16.869199] mysqld invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert_eq!(env.format, Format::Dmesg);
+    assert!(env.kernel);
+    assert!(message(line, &env).starts_with("mysqld invoked"));
+
+    let line = "celery-slow_1  | [2021-08-25 23:24:53,573: ERROR/MainProcess] Process 'ForkPoolWorker-3' pid:27 exited with 'signal 9 (SIGKILL)'";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert_eq!(env.format, Format::Celery);
+    assert_eq!(
+        &line[env.program.unwrap().0..env.program.unwrap().1],
+        "MainProcess"
+    );
+    assert!(message(line, &env).starts_with("Process 'ForkPoolWorker-3'"));
+}
+
+#[test]
+fn real_label_without_an_envelope_after_it_is_all_message() {
+    let line = "0|claude-code-ui  | SDK query error: Error: Claude Code process exited with code 1";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert_eq!(env.format, Format::None);
+    assert_eq!(env.message, 0);
+}
+
+#[test]
+fn real_gunicorn_line_gives_time_and_the_arbiters_pid() {
+    let line = "[2024-11-05 09:26:00 +0000] [16] [ERROR] Worker (pid:17) was sent SIGKILL! Perhaps out of memory?";
+    let mut clock = utc_clock();
+    let env = parse(line.as_bytes(), &clock);
+    assert_eq!(env.format, Format::Gunicorn);
+    assert_eq!(env.pid, Some(16));
+    assert!(message(line, &env).starts_with("Worker (pid:17)"));
+    assert_eq!(wall(&env, &mut clock), "2024-11-05T09:26:00.000Z");
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_bytes_parse_without_panic(line in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
+        let env = parse(&line, &utc_clock());
+        proptest::prop_assert!(env.message <= line.len());
+    }
+
+    #[test]
+    fn any_prefix_of_a_real_line_parses_without_panic(cut in 0usize..140) {
+        for line in [
+            "10.200.70.91: kern:    info: [2025-06-04T04:51:57.572293906Z]: memory: usage 4194304kB",
+            "[Mon Dec  8 17:51:31 2025] postgres invoked oom-killer",
+            "[2024-11-05 09:26:00 +0000] [16] [ERROR] Worker (pid:17) was sent SIGKILL!",
+            "celery-slow_1  | [2021-08-25 23:24:53,573: ERROR/MainProcess] Process",
+            "апр 28 01:23:30 PC kernel: Out of memory",
+            "[   37.128158][ T9185] Memory cgroup out of memory",
+        ] {
+            let bytes = &line.as_bytes()[..cut.min(line.len())];
+            let env = parse(bytes, &utc_clock());
+            proptest::prop_assert!(env.message <= bytes.len());
+        }
+    }
+}

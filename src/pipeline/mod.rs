@@ -174,6 +174,7 @@ fn drive<S: Sink>(
         events: Vec::new(),
         decisions: Vec::new(),
         summary: Summary::default(),
+        record_pids: Vec::new(),
     };
     let live = streams.is_none() && config.inputs == [Input::Stdin];
     let result = if live {
@@ -221,9 +222,28 @@ pub(super) struct Stages<S> {
     events: Vec<Event>,
     decisions: Vec<Decision>,
     summary: Summary,
+    /// Per source, the pid of the last line whose envelope named one: a
+    /// line with no envelope (a traceback's) belongs to that record, and
+    /// takes its writer as it takes its time.
+    record_pids: Vec<Option<u32>>,
 }
 
 impl<S: Sink> Stages<S> {
+    /// The writer pid of a line: its envelope's, or for a line with no
+    /// envelope at all, that of the record it continues.
+    fn writer_pid(&mut self, source: SourceId, env: &Envelope) -> Option<u32> {
+        let slot = source as usize;
+        if self.record_pids.len() <= slot {
+            self.record_pids.resize(slot + 1, None);
+        }
+        if env.format == crate::envelope::Format::None {
+            self.record_pids[slot]
+        } else {
+            self.record_pids[slot] = env.pid;
+            env.pid
+        }
+    }
+
     /// The per-line path: envelope already parsed; extract, correlate,
     /// emit. Allocates nothing for a line no rule could match.
     fn line(
@@ -246,6 +266,7 @@ impl<S: Sink> Stages<S> {
         .content();
         let message = &content[env.message.min(content.len())..];
         let mut waiting = 0;
+        let writer_pid = self.writer_pid(source, env);
         if !line.continuation && self.extractor.is_candidate(message) {
             let info = LineInfo {
                 content,
@@ -260,7 +281,7 @@ impl<S: Sink> Stages<S> {
                     program: env.program.map(|(s, e)| {
                         String::from_utf8_lossy(&content[s..e]).into_owned()
                     }),
-                    pid: env.pid,
+                    pid: writer_pid,
                 },
                 kernel: env.kernel,
             };

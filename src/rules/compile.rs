@@ -20,7 +20,7 @@ use crate::event::Value;
 use crate::time::parse_duration;
 
 /// A compiled pattern rule.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Pattern {
     pub id: Arc<str>,
     pub kind: Arc<str>,
@@ -36,10 +36,12 @@ pub struct Pattern {
     pub file: Arc<str>,
     pub examples: Vec<ExampleDef>,
     pub counterexamples: Vec<String>,
+    /// A message holding any of these yields no event from this rule.
+    pub unless: Vec<String>,
 }
 
 /// One named capture of a pattern and how it becomes a field.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Capture {
     pub index: usize,
     pub name: Arc<str>,
@@ -47,17 +49,32 @@ pub struct Capture {
     pub map: Option<HashMap<String, Value>>,
 }
 
+impl Capture {
+    /// The field value of captured `text`: the rule's `map` entry for it
+    /// (or its `"*"` entry, for any text the map does not list), else the
+    /// text converted to the capture's type.
+    pub fn value(&self, text: &str) -> Option<Value> {
+        if let Some(map) = &self.map {
+            if let Some(v) = map.get(text).or_else(|| map.get("*")) {
+                return Some(v.clone());
+            }
+        }
+        typed(text, self.ty)
+    }
+}
+
 /// Chooses events by kind and field values.
 #[derive(Clone, Debug)]
 pub struct Selector {
-    pub kind: Arc<str>,
+    /// The event must be of one of these kinds.
+    pub kinds: Vec<Arc<str>>,
     /// Field name and the values it may have.
     pub conditions: Vec<(String, Vec<Value>)>,
 }
 
 impl Selector {
     pub fn matches(&self, event: &crate::event::Event) -> bool {
-        *event.kind == *self.kind
+        self.kinds.contains(&event.kind)
             && self.conditions.iter().all(|(name, allowed)| {
                 event.get(name).is_some_and(|have| {
                     allowed.iter().any(|want| values_equal(have, want))
@@ -67,14 +84,20 @@ impl Selector {
 }
 
 /// A compiled explain rule.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Explain {
     pub id: Arc<str>,
     pub description: String,
     pub symptom: Selector,
     pub cause: Option<Selector>,
-    pub absent: Option<Arc<str>>,
+    /// Root cause kinds whose absence lets this rule fire; empty for a
+    /// rule with a cause.
+    pub absent: Vec<Arc<str>>,
     pub reports: Option<Arc<str>>,
+    /// The confidence of a rule that fires on `absent`.
+    pub confidence: Confidence,
+    /// Why this rule's cause wins a tie with another's, if it says.
+    pub precedence: Option<String>,
     /// Nanoseconds the cause may precede the symptom.
     pub before: i64,
     /// Nanoseconds the cause may follow the symptom.
@@ -114,6 +137,10 @@ pub enum JoinKey {
     /// The symptom's writer pid is in the cause's kernel task table: the
     /// kill happened in the writer's own cgroup.
     WriterInTasks,
+    /// The symptom names a pid that is not the cause's and that the
+    /// kernel did not list among the cause's cgroup's tasks: the pid may
+    /// be from a container's pid namespace, so the kill may still be it.
+    ForeignPid,
     /// The cause's process name is one of the rule's `victims`.
     Victim,
     /// The cause carries no task table (its report was cut, or it is not
@@ -135,6 +162,7 @@ impl JoinKey {
             JoinKey::Field { symptom, cause } => format!("{symptom}={cause}"),
             JoinKey::Writer => "writer".into(),
             JoinKey::WriterInTasks => "writer_in_tasks".into(),
+            JoinKey::ForeignPid => "foreign_pid".into(),
             JoinKey::Victim => "victim".into(),
             JoinKey::NoTaskTable => "no_task_table".into(),
             JoinKey::Cgroup => "cgroup".into(),
@@ -150,6 +178,7 @@ impl JoinKey {
         Some(match text {
             "writer" => JoinKey::Writer,
             "writer_in_tasks" => JoinKey::WriterInTasks,
+            "foreign_pid" => JoinKey::ForeignPid,
             "victim" => JoinKey::Victim,
             "no_task_table" => JoinKey::NoTaskTable,
             "cgroup" => JoinKey::Cgroup,
@@ -216,13 +245,23 @@ pub fn signal_number(text: &str) -> Option<i64> {
     let upper = t.to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
     Some(match name {
-        "HUP" => 1,
-        "INT" => 2,
+        "HUP" | "HANGUP" => 1,
+        "INT" | "INTERRUPT" => 2,
         "QUIT" => 3,
-        "ABRT" | "ABORTED" => 6,
+        "ILL" => 4,
+        "TRAP" => 5,
+        "ABRT" | "ABORTED" | "IOT" => 6,
+        "BUS" => 7,
+        "FPE" => 8,
         "KILL" | "KILLED" => 9,
+        "USR1" => 10,
         "SEGV" => 11,
+        "USR2" => 12,
+        "PIPE" => 13,
+        "ALRM" => 14,
         "TERM" | "TERMINATED" => 15,
+        "XCPU" => 24,
+        "XFSZ" => 25,
         _ => return None,
     })
 }
@@ -314,6 +353,7 @@ pub(super) fn pattern(
         file: file.clone(),
         examples: def.example,
         counterexamples: def.counterexample,
+        unless: def.unless,
     })
 }
 
@@ -353,8 +393,8 @@ pub(super) fn explain(
                         format!(
                             "explain {id:?}: join key {key:?} is neither a \
                              field name, `symptom_field=cause_field`, nor one \
-                             of writer, writer_in_tasks, no_task_table, \
-                             victim, cgroup, time"
+                             of writer, writer_in_tasks, foreign_pid, \
+                             no_task_table, victim, cgroup, time"
                         ),
                     );
                     ok = false;
@@ -378,7 +418,7 @@ pub(super) fn explain(
         });
     }
 
-    match (&def.cause, &def.absent) {
+    match (&def.cause, def.absent.is_empty()) {
         (Some(_), _) if joins.is_empty() => {
             problems.at(
                 def.id.span(),
@@ -389,7 +429,7 @@ pub(super) fn explain(
             );
             ok = false;
         }
-        (None, None) => {
+        (None, true) => {
             problems.at(
                 def.id.span(),
                 format!(
@@ -403,7 +443,7 @@ pub(super) fn explain(
     }
 
     let selector = |sel: &super::schema::Selector| Selector {
-        kind: Arc::from(sel.kind()),
+        kinds: sel.kinds().iter().map(|k| Arc::from(k.as_str())).collect(),
         conditions: sel
             .conditions()
             .map(|c| {
@@ -427,8 +467,10 @@ pub(super) fn explain(
         description: def.description,
         symptom: selector(&def.symptom),
         cause: def.cause.as_ref().map(selector),
-        absent: def.absent.as_deref().map(Arc::from),
+        absent: def.absent.iter().map(|k| Arc::from(k.as_str())).collect(),
         reports: def.reports.as_deref().map(Arc::from),
+        confidence: def.confidence.unwrap_or(Confidence::Medium),
+        precedence: def.precedence,
         before,
         after,
         victims: def.victims,

@@ -96,7 +96,7 @@ pub struct LoadOptions {
 }
 
 /// The compiled rules, in load order, with overrides applied.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RuleSet {
     pub patterns: Vec<Pattern>,
     pub explains: Vec<Explain>,

@@ -15,7 +15,7 @@ pub mod testing;
 
 pub use compile::{
     Capture, Explain, Join, JoinKey, Pattern, Selector, signal_number,
-    typed as compile_typed, values_equal,
+    toml_value, typed as compile_typed, values_equal,
 };
 pub use load::{LoadOptions, RuleError, RuleSet, load, load_text};
 pub use schema::{Confidence, ExampleDef, FieldType, ScenarioDef};

@@ -54,6 +54,10 @@ pub struct PatternDef {
     /// Lines that must not match this rule.
     #[serde(default)]
     pub counterexample: Vec<String>,
+    /// Texts that veto a match: a message holding any of them yields no
+    /// event from this rule (the regex crate has no look-around).
+    #[serde(default)]
+    pub unless: Vec<String>,
 }
 
 /// How a captured string becomes a field value.
@@ -70,7 +74,7 @@ pub enum FieldType {
 }
 
 /// An inline example of a pattern rule.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExampleDef {
     /// A whole input line, envelope included.
@@ -96,10 +100,19 @@ pub struct ExplainDef {
     #[serde(default)]
     pub cause: Option<Selector>,
     /// The rule applies only when no explanation whose root cause is of
-    /// this kind was found for the symptom: the "it was not the OOM
-    /// killer" rules.
+    /// one of these kinds was found for the symptom: the "it was not the
+    /// OOM killer" rules. A string or an array of strings.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub absent: Vec<String>,
+    /// The confidence of a rule that fires on `absent` (default medium).
     #[serde(default)]
-    pub absent: Option<String>,
+    pub confidence: Option<Confidence>,
+    /// Why this rule's cause is the likelier one when another rule's
+    /// cause joins the same symptom just as well: a clause that follows
+    /// "because" in the explanation (`the kernel names this very pid as
+    /// its victim`).
+    #[serde(default)]
+    pub precedence: Option<String>,
     /// The root cause kind to report when the rule fires on `absent`.
     #[serde(default)]
     pub reports: Option<String>,
@@ -127,14 +140,15 @@ pub struct ExplainDef {
     pub example: Vec<ScenarioDef>,
 }
 
-/// Chooses events: a kind and fields that must have given values (an
-/// array value means any one of them).
+/// Chooses events: a kind (or an array of kinds) and fields that must
+/// have given values (an array value means any one of them).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum Selector {
-    Kind(String),
+    Kind(#[serde(deserialize_with = "one_or_many")] Vec<String>),
     Full {
-        kind: String,
+        #[serde(deserialize_with = "one_or_many")]
+        kind: Vec<String>,
         #[serde(default, rename = "where")]
         where_: BTreeMap<String, toml::Value>,
     },
@@ -146,7 +160,8 @@ pub enum Selector {
 pub struct JoinDef {
     /// Join keys, all of which must hold: a field name shared by both
     /// sides (`pid`), `symptom_field=cause_field`, or one of the special
-    /// keys `writer`, `writer_in_tasks`, `victim`, `cgroup`, `time`.
+    /// keys `writer`, `writer_in_tasks`, `foreign_pid`, `victim`,
+    /// `cgroup`, `time`.
     pub on: Vec<String>,
     pub confidence: Confidence,
     /// The join is tried only when the symptom lacks all of these
@@ -179,9 +194,12 @@ impl Confidence {
 
 /// An explain rule's example scenario: input lines by source, and the
 /// explanation that must come out.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioDef {
+    /// Where the lines were seen: a fixture capture or a public address.
+    #[serde(default)]
+    pub seen: Option<String>,
     /// Source name to its lines, in order.
     pub sources: BTreeMap<String, Vec<String>>,
     /// Boot time for kernel monotonic stamps (RFC 3339 or epoch).
@@ -198,6 +216,23 @@ pub struct ScenarioDef {
     pub confidence: Option<Confidence>,
 }
 
+/// A string, or an array of strings.
+fn one_or_many<'de, D>(d: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
 fn default_before() -> Spanned<String> {
     Spanned::new(0..0, "90s".to_owned())
 }
@@ -207,7 +242,7 @@ fn default_after() -> Spanned<String> {
 }
 
 impl Selector {
-    pub fn kind(&self) -> &str {
+    pub fn kinds(&self) -> &[String] {
         match self {
             Selector::Kind(k) | Selector::Full { kind: k, .. } => k,
         }

@@ -82,7 +82,7 @@ fn check_example(
 ) -> Option<String> {
     let content = line.as_bytes();
     let env = envelope::parse(content, clock);
-    if p.kernel_only && !env.kernel {
+    if p.kernel_only && !env.kernel && env.message != 0 {
         return Some(format!(
             "the rule takes kernel lines only, and this line's envelope \
              ({:?}) is not a kernel one: {line}",
