@@ -106,6 +106,8 @@ pub struct Explain {
     pub joins: Vec<Join>,
     pub priority: i32,
     pub message: String,
+    /// How the cause is named as the less likely of two.
+    pub also: Option<String>,
     pub file: Arc<str>,
     pub scenarios: Vec<ScenarioDef>,
 }
@@ -472,6 +474,7 @@ pub(super) fn explain(
         joins,
         priority: def.priority,
         message: def.message,
+        also: def.also,
         file: file.clone(),
         scenarios: def.example,
     })

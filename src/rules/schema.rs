@@ -135,6 +135,10 @@ pub struct ExplainDef {
     pub priority: i32,
     /// The annotation, with `{placeholders}`; see docs/rules.md.
     pub message: String,
+    /// How the cause is named when it is the less likely of two (the
+    /// explanation says "also possible: ..."); `message` when absent.
+    #[serde(default)]
+    pub also: Option<String>,
     /// A scenario that doubles as a test: lines, and what must be said.
     #[serde(default)]
     pub example: Vec<ScenarioDef>,
@@ -214,6 +218,10 @@ pub struct ScenarioDef {
     pub fields: BTreeMap<String, toml::Value>,
     #[serde(default)]
     pub confidence: Option<Confidence>,
+    /// Expected: the kind of the other cause the explanation names as
+    /// also possible, or `none` when it must name none.
+    #[serde(default)]
+    pub alternative: Option<String>,
 }
 
 /// A string, or an array of strings.

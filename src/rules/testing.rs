@@ -203,6 +203,12 @@ fn check_scenario(
                     wrong.push(format!("cause.{name} = {have}, want {want}"));
                 }
             }
+            if let Some(want) = &sc.alternative {
+                let have = e["alternative"]["kind"].as_str().unwrap_or("none");
+                if have != want {
+                    wrong.push(format!("alternative {have}, want {want}"));
+                }
+            }
             if let Some(c) = sc.confidence {
                 if e["confidence"] != c.as_str() {
                     wrong.push(format!(
