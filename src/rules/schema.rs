@@ -53,7 +53,7 @@ pub struct PatternDef {
     pub example: Vec<ExampleDef>,
     /// Lines that must not match this rule.
     #[serde(default)]
-    pub counterexample: Vec<String>,
+    pub counterexample: Vec<Spanned<String>>,
     /// Texts that veto a match: a message holding any of them yields no
     /// event from this rule (the regex crate has no look-around).
     #[serde(default)]
@@ -74,11 +74,11 @@ pub enum FieldType {
 }
 
 /// An inline example of a pattern rule.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExampleDef {
     /// A whole input line, envelope included.
-    pub line: String,
+    pub line: Spanned<String>,
     /// Where the line was seen: a fixture path or a public address.
     #[serde(default)]
     pub seen: Option<String>,
@@ -198,7 +198,7 @@ impl Confidence {
 
 /// An explain rule's example scenario: input lines by source, and the
 /// explanation that must come out.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioDef {
     /// Where the lines were seen: a fixture capture or a public address.
@@ -210,7 +210,7 @@ pub struct ScenarioDef {
     #[serde(default)]
     pub boot_time: Option<String>,
     /// Expected: the symptom's source and 1-based line.
-    pub symptom: String,
+    pub symptom: Spanned<String>,
     /// Expected root cause kind, or `none` when nothing must be said.
     pub cause: String,
     /// Expected cause fields.
