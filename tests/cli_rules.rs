@@ -159,3 +159,10 @@ fn rules_list_gives_id_kind_file_and_description() {
                 && l.contains("explain child_exit <- (none) => sigkill"))
     );
 }
+
+#[test]
+fn the_documented_worked_example_passes_its_tests() {
+    let (code, out) = run(&["rules", "test", "docs/examples/rq.toml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.ends_with("3 passed, 0 failed\n"), "{out}");
+}

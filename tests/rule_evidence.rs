@@ -100,8 +100,25 @@ fn every_quoted_line_is_found_where_its_rule_says_it_was_seen() {
     let corpus = corpus();
     let mut wrong = Vec::new();
     let mut checked = 0;
-    for (file, text) in EMBEDDED {
-        let doc: toml::Table = toml::from_str(text).expect("rule file parses");
+    // The shipped rules, and the worked examples of docs/rules.md.
+    let examples_dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
+    let documented: Vec<(String, String)> = std::fs::read_dir(&examples_dir)
+        .expect("docs/examples")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("readable");
+            (p.display().to_string(), text)
+        })
+        .collect();
+    let files = EMBEDDED
+        .iter()
+        .map(|(f, t)| (f.to_string(), t.to_string()))
+        .chain(documented);
+    for (file, text) in files {
+        let doc: toml::Table =
+            toml::from_str(&text).expect("rule file parses");
         for p in doc
             .get("pattern")
             .and_then(|v| v.as_array())

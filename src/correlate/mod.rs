@@ -99,7 +99,8 @@ struct Stored {
 #[derive(Debug)]
 struct Pending {
     stored: Arc<Stored>,
-    /// Log time after which the symptom is decided.
+    /// Log time after which the symptom is decided; `None` waits for the
+    /// end of the input (or the pending cap).
     deadline: Option<Timestamp>,
 }
 
@@ -213,8 +214,15 @@ impl Correlator {
             self.decide_confident(out);
         }
         if is_symptom {
-            let deadline =
-                stored.event.origin.time.map(|t| t.shifted(self.max_after));
+            // A symptom with no time of its own (a log without stamps)
+            // waits from the watermark; with no watermark yet, until the
+            // end of the input, since its cause may be anywhere in it.
+            let deadline = stored
+                .event
+                .origin
+                .time
+                .or(self.watermark)
+                .map(|t| t.shifted(self.max_after));
             if self.pending.len() >= self.limits.max_pending {
                 if let Some(oldest) = self.pending.pop_front() {
                     self.stats.forced_decisions += 1;
@@ -237,7 +245,7 @@ impl Correlator {
         self.watermark = Some(watermark);
         let mut i = 0;
         while i < self.pending.len() {
-            let due = self.pending[i].deadline.is_none_or(|d| d <= watermark);
+            let due = self.pending[i].deadline.is_some_and(|d| d <= watermark);
             if due {
                 let p = self.pending.remove(i).expect("index in range");
                 self.decide(&p.stored, out);
