@@ -98,6 +98,9 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Print the man page (roff) to standard output.
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

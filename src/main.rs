@@ -40,20 +40,51 @@ fn main() -> ExitCode {
     ExitCode::from(status as u8)
 }
 
+/// Diagnostics go to stderr as `truecause: <level>: <message> k=v...`,
+/// the same shape as the binary's own error lines.
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRUECAUSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
-        .with_target(false)
-        .without_time()
+        .event_format(Plain)
         .init();
+}
+
+/// The event formatter for [`init_logging`].
+struct Plain;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber
+        + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let level = event.metadata().level().as_str().to_ascii_lowercase();
+        write!(writer, "truecause: {level}: ")?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Some(Command::Rules { action }) => rules_command(action),
+        Some(Command::Man) => {
+            let page = clap_mangen::Man::new(
+                <Cli as clap::CommandFactory>::command(),
+            );
+            let mut out = io::stdout().lock();
+            page.render(&mut out)?;
+            Ok(Status::Ok)
+        }
         None => analyze(cli.run),
     }
 }

@@ -54,14 +54,22 @@ pub fn holds(
                 .tasks
                 .is_some_and(|rows| rows.iter().any(|r| r.pid == pid))
         }
+        JoinKey::NoTaskTable => cause.tasks.is_none(),
         JoinKey::ForeignPid => {
             let Some(pid) = s.int("pid") else {
                 return false;
             };
-            c.int("pid") != Some(pid)
-                && !cause
+            let listed = |p: i64| {
+                cause
                     .tasks
-                    .is_some_and(|rows| rows.iter().any(|r| r.pid == pid))
+                    .is_some_and(|rows| rows.iter().any(|r| r.pid == p))
+            };
+            // A task table that lists the writer shows the log and the
+            // kernel share one pid namespace: then a different pid is a
+            // different process, not a foreign view of the same one.
+            let same_namespace =
+                s.writer.pid.is_some_and(|w| listed(i64::from(w)));
+            c.int("pid") != Some(pid) && !listed(pid) && !same_namespace
         }
         JoinKey::Victim => c.str("comm").is_some_and(|comm| {
             rule.victims.iter().any(|v| same_comm(v, comm))

@@ -618,9 +618,20 @@ fn pick(chains: &[Chain]) -> Option<&Chain> {
 }
 
 /// `joined on pid` or `joined on writer, then pid`, with a word about
-/// weaker joins.
+/// what a join without a pid rests on.
 fn describe_join(keys: &[String], _candidates: usize) -> String {
     let mut s = String::from("joined on ");
     s.push_str(&keys.join(", then "));
+    let strong = ["pid", "writer_in_tasks"];
+    let has = |k: &str| keys.iter().any(|x| x == k);
+    if !strong.iter().any(|k| has(k))
+        && !keys.iter().any(|k| k.starts_with("no "))
+    {
+        if has("victim") || has("comm") {
+            s.push_str("; no pid links them, only the process name and time");
+        } else if has("time") {
+            s.push_str("; nothing links them but time");
+        }
+    }
     s
 }

@@ -21,6 +21,11 @@ pub struct TextSink<W> {
     sources: Sources,
     color: bool,
     annotations_only: bool,
+    /// The last bytes written ended a line without a newline (a source's
+    /// unterminated last line). Anything written after it starts with a
+    /// newline, so that two sources' lines never run together; at the end
+    /// of output nothing is added, so a single input comes back exact.
+    open_line: bool,
 }
 
 impl<W: Write> TextSink<W> {
@@ -35,6 +40,7 @@ impl<W: Write> TextSink<W> {
             sources,
             color,
             annotations_only,
+            open_line: false,
         }
     }
 
@@ -51,6 +57,7 @@ impl<W: Write> TextSink<W> {
         e: &Explanation,
         reference: bool,
     ) -> io::Result<()> {
+        self.close_line()?;
         let m = self.marker();
         let head = if reference || self.annotations_only {
             format!("{}: ", self.where_(&e.symptom))
@@ -95,6 +102,14 @@ impl<W: Write> TextSink<W> {
         Ok(())
     }
 
+    fn close_line(&mut self) -> io::Result<()> {
+        if self.open_line {
+            self.open_line = false;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
     fn where_(&self, e: &Event) -> String {
         format!("{}:{}", self.sources.name(e.origin.source), e.origin.line)
     }
@@ -108,10 +123,11 @@ impl<W: Write> Sink for TextSink<W> {
         explanations: &[Explanation],
     ) -> io::Result<()> {
         if !self.annotations_only {
-            self.out.write_all(line.raw)?;
-            if !explanations.is_empty() && line.raw.last() != Some(&b'\n') {
-                self.out.write_all(b"\n")?;
+            if !line.continuation {
+                self.close_line()?;
             }
+            self.out.write_all(line.raw)?;
+            self.open_line = line.raw.last() != Some(&b'\n');
         }
         for e in explanations {
             self.write_explanation(e, false)?;

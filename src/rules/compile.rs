@@ -152,6 +152,9 @@ pub enum JoinKey {
     ForeignPid,
     /// The cause's process name is one of the rule's `victims`.
     Victim,
+    /// The cause carries no task table (its report was cut, or it is not
+    /// a kernel kill), so `writer_in_tasks` could neither hold nor fail.
+    NoTaskTable,
     /// The cause's cgroup is the symptom's, or contains it.
     Cgroup,
     /// Nothing but the window.
@@ -170,6 +173,7 @@ impl JoinKey {
             JoinKey::WriterInTasks => "writer_in_tasks".into(),
             JoinKey::ForeignPid => "foreign_pid".into(),
             JoinKey::Victim => "victim".into(),
+            JoinKey::NoTaskTable => "no_task_table".into(),
             JoinKey::Cgroup => "cgroup".into(),
             JoinKey::Time => "time".into(),
         }
@@ -185,6 +189,7 @@ impl JoinKey {
             "writer_in_tasks" => JoinKey::WriterInTasks,
             "foreign_pid" => JoinKey::ForeignPid,
             "victim" => JoinKey::Victim,
+            "no_task_table" => JoinKey::NoTaskTable,
             "cgroup" => JoinKey::Cgroup,
             "time" => JoinKey::Time,
             _ => match text.split_once('=') {
@@ -437,8 +442,8 @@ pub(super) fn explain(
                         format!(
                             "explain {id:?}: join key {key:?} is neither a \
                              field name, `symptom_field=cause_field`, nor one \
-                             of writer, writer_in_tasks, foreign_pid, victim, \
-                             cgroup, time"
+                             of writer, writer_in_tasks, foreign_pid, \
+                             no_task_table, victim, cgroup, time"
                         ),
                     );
                     ok = false;

@@ -184,7 +184,7 @@ impl Loader {
                 Err(e) => {
                     self.file_problem(
                         path,
-                        format!("cannot read folder: {e}"),
+                        format!("cannot read folder: {}", io_message(&e)),
                     );
                     return;
                 }
@@ -197,9 +197,10 @@ impl Loader {
                 Ok(text) => {
                     self.add_text(&file.display().to_string(), &text, false)
                 }
-                Err(e) => {
-                    self.file_problem(&file, format!("cannot read: {e}"))
-                }
+                Err(e) => self.file_problem(
+                    &file,
+                    format!("cannot read: {}", io_message(&e)),
+                ),
             }
         }
     }
@@ -332,6 +333,18 @@ fn place<T>(
             );
             list.push(rule);
         }
+    }
+}
+
+/// An I/O error as our messages read: lowercase, without the os error
+/// number.
+fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s);
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
