@@ -2,6 +2,7 @@
 //! configuration, run, and map the outcome to an exit status.
 
 mod cli;
+mod rules_command;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -211,82 +212,26 @@ fn rules_command(action: RulesAction) -> anyhow::Result<Status> {
     };
     let (set, problems) = rules::load(&load);
     let mut out = io::stdout().lock();
-    match action {
+    let verdict = match action {
         RulesAction::Check { .. } => {
-            for p in &problems {
-                writeln!(out, "{p}")?;
-            }
-            let errors = problems.iter().filter(|p| !p.warning).count();
-            writeln!(
-                out,
-                "{} pattern(s), {} explain rule(s): {errors} error(s), {} warning(s)",
-                set.patterns.len(),
-                set.explains.len(),
-                problems.len() - errors
-            )?;
-            Ok(if errors > 0 {
-                Status::Problems
-            } else {
-                Status::Ok
-            })
+            rules_command::check(&mut out, &set, &problems)?
         }
         RulesAction::Test { .. } => {
-            if let Some(e) = problems.iter().find(|p| !p.warning) {
-                writeln!(out, "{e}")?;
-                return Ok(Status::Problems);
-            }
-            let outcomes = rules::testing::run_all(&set, &load);
-            let mut failed = 0;
-            for o in &outcomes {
-                match &o.failure {
-                    None => writeln!(out, "test {} ... ok", o.name)?,
-                    Some(why) => {
-                        failed += 1;
-                        writeln!(
-                            out,
-                            "test {} ... FAILED\n  {}: {why}",
-                            o.name, o.file
-                        )?;
-                    }
-                }
-            }
-            writeln!(
-                out,
-                "{} passed, {failed} failed",
-                outcomes.len() - failed
-            )?;
-            Ok(if failed > 0 {
-                Status::Problems
-            } else {
-                Status::Ok
-            })
+            rules_command::test(&mut out, &set, &problems, &load)?
         }
         RulesAction::List { .. } => {
-            for p in &set.patterns {
-                writeln!(
-                    out,
-                    "{}\tpattern:{}\t{}\t{}",
-                    p.id, p.kind, p.file, p.description
-                )?;
+            for p in problems.iter().filter(|p| !p.warning) {
+                eprintln!("truecause: {p}");
             }
-            for x in &set.explains {
-                let cause = x.cause.as_ref().map_or_else(
-                    || format!("no {}", x.absent.join("|")),
-                    |c| c.kinds.join("|"),
-                );
-                writeln!(
-                    out,
-                    "{}\texplain:{}<-{}\t{}\t{}",
-                    x.id,
-                    x.symptom.kinds.join("|"),
-                    cause,
-                    x.file,
-                    x.description
-                )?;
-            }
-            Ok(Status::Ok)
+            rules_command::list(&mut out, &set)?;
+            rules_command::Verdict::Clean
         }
-    }
+    };
+    out.flush()?;
+    Ok(match verdict {
+        rules_command::Verdict::Clean => Status::Ok,
+        rules_command::Verdict::Problems => Status::Problems,
+    })
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -56,7 +56,8 @@ fn a_broken_rule_file_is_pointed_at_and_stops_the_run() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let want = format!(
-        "{}:4:9: error: pattern \"mine\": the regex does not compile",
+        "{}:4:26: error: pattern \"mine\": the regex does not compile: \
+         invalid capture group character; fix it at this column",
         rule.display()
     );
     assert!(stderr.contains(&want), "{stderr}");

@@ -42,6 +42,53 @@ pub struct Alternative {
     pub rule: Arc<str>,
     pub confidence: Confidence,
     pub event: Arc<Event>,
+    /// How its rule names this cause.
+    pub message: String,
+    pub joined_on: Vec<String>,
+    /// Why the chosen cause is the likelier one.
+    pub reason: String,
+}
+
+/// One of two competing causes, as [`likelier`] compares them.
+pub struct Ranked<'a> {
+    pub kind: &'a str,
+    pub confidence: Confidence,
+    pub joined_on: &'a [String],
+    /// Nanoseconds between symptom and cause.
+    pub distance: i64,
+    /// The rule's own reason to win a tie, if it gives one.
+    pub precedence: Option<&'a str>,
+}
+
+/// Why `best` is likelier than `other`: a stronger join, the rule's
+/// stated precedence, or nearness in time, in that order.
+pub fn likelier(best: Ranked, other: Ranked) -> String {
+    let name = |kind: &str| match kind {
+        "oom_kill" => "the kernel's OOM kill".to_owned(),
+        "time_limit" => "the time limit".to_owned(),
+        "sigkill" => "a SIGKILL from elsewhere".to_owned(),
+        other => format!("the {other}"),
+    };
+    let because = if best.confidence > other.confidence {
+        format!(
+            "it joined on {} ({} confidence), the other only on {} ({})",
+            best.joined_on.join(", then "),
+            best.confidence.as_str(),
+            other.joined_on.join(", then "),
+            other.confidence.as_str()
+        )
+    } else if let Some(p) = best.precedence {
+        p.to_owned()
+    } else if best.distance < other.distance {
+        format!(
+            "it is nearer in time ({} against {})",
+            human_duration(best.distance),
+            human_duration(other.distance)
+        )
+    } else {
+        "its rule takes precedence".to_owned()
+    };
+    format!("{} is the likelier cause: {because}", name(best.kind))
 }
 
 impl Explanation {

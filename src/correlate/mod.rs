@@ -112,7 +112,8 @@ struct Stored {
 #[derive(Debug)]
 struct Pending {
     stored: Arc<Stored>,
-    /// Log time after which the symptom is decided.
+    /// Log time after which the symptom is decided; `None` waits for the
+    /// end of the input (or the pending cap).
     deadline: Option<Timestamp>,
 }
 
@@ -237,8 +238,15 @@ impl Correlator {
             self.decide_confident(&stored, out);
         }
         if is_symptom {
-            let deadline =
-                stored.event.origin.time.map(|t| t.shifted(self.max_after));
+            // A symptom with no time of its own (a log without stamps)
+            // waits from the watermark; with no watermark yet, until the
+            // end of the input, since its cause may be anywhere in it.
+            let deadline = stored
+                .event
+                .origin
+                .time
+                .or(self.watermark)
+                .map(|t| t.shifted(self.max_after));
             if self.pending.len() >= self.limits.max_pending {
                 if let Some(oldest) = self.pending.pop_front() {
                     self.stats.forced_decisions += 1;
@@ -261,7 +269,7 @@ impl Correlator {
         let (due, waiting): (VecDeque<Pending>, VecDeque<Pending>) =
             std::mem::take(&mut self.pending)
                 .into_iter()
-                .partition(|p| p.deadline.is_none_or(|d| d <= watermark));
+                .partition(|p| p.deadline.is_some_and(|d| d <= watermark));
         self.pending = waiting;
         for p in due {
             self.decide(&p.stored, out);
@@ -283,6 +291,16 @@ impl Correlator {
         while let Some(p) = self.pending.pop_front() {
             self.decide(&p.stored, out);
         }
+    }
+
+    /// Whether a rule of higher priority than `best`'s could still explain
+    /// `symptom` with a cause yet to come.
+    fn could_be_outranked(&self, symptom: &Event, best: &Chain) -> bool {
+        self.rules.iter().any(|r| {
+            r.cause.is_some()
+                && r.priority > best.priority
+                && r.symptom.matches(symptom)
+        })
     }
 
     /// Decide pending symptoms that `cause` may have completed with a
@@ -335,20 +353,23 @@ impl Correlator {
     }
 
     /// Decide `p` now if its best chain is already of high confidence
-    /// and ends at a root cause no later event could better.
+    /// and ends at a root cause no later event could better: no rule of
+    /// higher priority could still find a cause for it (a time limit of
+    /// the very pid waits, in case the kernel's kill of it is logged a
+    /// moment later).
     fn try_confident(
         &mut self,
         stored: &Arc<Stored>,
         out: &mut Vec<Decision>,
     ) -> bool {
-        let chains =
-            self.chains(stored, 0, &mut Vec::new(), &mut Memo::new());
+        let chains = self.chains(stored, 0, &mut Vec::new(), &mut Memo::new());
         let best = pick(&chains);
         match best {
             Some(b)
                 if b.confidence == Confidence::High
                     && &*b.root_kind != "sigkill"
-                    && self.rules[b.rule].absent.is_empty() =>
+                    && self.rules[b.rule].absent.is_empty()
+                    && !self.could_be_outranked(&stored.event, b) =>
             {
                 let e = self.explanation(stored, b, &chains);
                 self.stats.explanations += 1;
@@ -587,44 +608,56 @@ impl Correlator {
             .map(|c| c.first_seq)
             .collect::<std::collections::BTreeSet<_>>()
             .len();
-        let alternative = all
-            .iter()
-            .filter(|c| c.root_kind != best.root_kind)
-            .max_by(|a, b| rank(a).cmp(&rank(b)))
-            .map(|c| Alternative {
-                kind: c.root_kind.clone(),
-                rule: self.rules[c.rule].id.clone(),
-                confidence: c.confidence,
-                event: c.root.clone(),
-            });
-
-        // The message comes from the rule of the last link, which knows
-        // the root cause; the first link's rule names the symptom.
-        let joined = describe_join(&best.joined_on, candidates);
-        let root_rule = self.root_rule(best).unwrap_or(rule);
-        let mut message = explanation::render(
-            &rule.message,
-            &symptom.event,
-            &symptom.event,
-            &best.root,
-            &best.evidence,
-            &joined,
-        );
-        if root_rule.id != rule.id {
-            let why = explanation::render(
-                &root_rule.message,
-                &symptom.event,
-                best.evidence.last().unwrap_or(&symptom.event),
-                &best.root,
-                &[],
-                &joined,
-            );
-            message = format!("{message}: {why}");
-        }
+        let mut message = self.chain_message(symptom, best, false);
         if candidates > 1 {
             message.push_str(&format!(
                 " (ambiguous: {candidates} candidates joined equally; the \
                  nearest in time was taken)"
+            ));
+        }
+
+        // A different root cause that joined too is named, with why it
+        // is the less likely one.
+        let alternative = all
+            .iter()
+            .filter(|c| c.root_kind != best.root_kind)
+            .max_by(|a, b| rank(a).cmp(&rank(b)))
+            .map(|c| {
+                let reason = explanation::likelier(
+                    explanation::Ranked {
+                        kind: &best.root_kind,
+                        confidence: best.confidence,
+                        joined_on: &best.joined_on,
+                        distance: best.distance,
+                        precedence: self.rules[best.rule]
+                            .precedence
+                            .as_deref(),
+                    },
+                    explanation::Ranked {
+                        kind: &c.root_kind,
+                        confidence: c.confidence,
+                        joined_on: &c.joined_on,
+                        distance: c.distance,
+                        precedence: None,
+                    },
+                );
+                Alternative {
+                    kind: c.root_kind.clone(),
+                    rule: self.rules[c.rule].id.clone(),
+                    confidence: c.confidence,
+                    event: c.root.clone(),
+                    message: self.chain_message(symptom, c, true),
+                    joined_on: c.joined_on.clone(),
+                    reason,
+                }
+            });
+        if let Some(alt) = &alternative {
+            message.push_str(&format!(
+                "; also possible: {} ({} confidence, joined on {}); {}",
+                alt.message,
+                alt.confidence.as_str(),
+                alt.joined_on.join(", then "),
+                alt.reason
             ));
         }
         Explanation {
@@ -641,6 +674,47 @@ impl Correlator {
             candidates,
             alternative,
         }
+    }
+
+    /// The sentence for one chain. The message comes from the rule of the
+    /// last link, which knows the root cause; the first link's rule names
+    /// the symptom. As an alternative, a rule's `also` wording is used
+    /// when it has one.
+    fn chain_message(
+        &self,
+        symptom: &Arc<Stored>,
+        chain: &Chain,
+        as_alternative: bool,
+    ) -> String {
+        let rule = &self.rules[chain.rule];
+        let template = |r: &'_ Explain| -> String {
+            match (&r.also, as_alternative) {
+                (Some(also), true) => also.clone(),
+                _ => r.message.clone(),
+            }
+        };
+        let joined = describe_join(&chain.joined_on, 1);
+        let root_rule = self.root_rule(chain).unwrap_or(rule);
+        let mut message = explanation::render(
+            &template(rule),
+            &symptom.event,
+            &symptom.event,
+            &chain.root,
+            &chain.evidence,
+            &joined,
+        );
+        if root_rule.id != rule.id {
+            let why = explanation::render(
+                &template(root_rule),
+                &symptom.event,
+                chain.evidence.last().unwrap_or(&symptom.event),
+                &chain.root,
+                &[],
+                &joined,
+            );
+            message = format!("{message}: {why}");
+        }
+        message
     }
 
     /// The rule that made the last link of a chain, found again from its

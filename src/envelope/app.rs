@@ -5,8 +5,8 @@
 //! read in the source clock's zone (`--tz`, or this machine's).
 
 use super::{
-    Envelope, Format, Span, Stamp, date_time, digit_run, offset, skip_spaces,
-    tag,
+    Envelope, Format, Span, Stamp, clock_time, date_time, digit_run, digits,
+    offset, skip_spaces, tag,
 };
 use crate::time::{Clock, fraction_nanos, utc_from_fields};
 
@@ -130,6 +130,57 @@ pub(super) fn gunicorn(line: &[u8]) -> Option<Envelope> {
         message: skip_spaces(line, level.1 + 1),
         kernel: false,
     })
+}
+
+/// `2026/12/03 14:04:18.508995 msg`: Go's log package (the fraction is
+/// there with Lmicroseconds), and nginx's error log, whose message starts
+/// with `[level] pid#tid: `; the stamp is local time.
+pub(super) fn slash_date(line: &[u8], clock: &Clock) -> Option<Envelope> {
+    let y = digits(line, 0, 4)?;
+    if line.get(4) != Some(&b'/') || line.get(7) != Some(&b'/') {
+        return None;
+    }
+    let mo = digits(line, 5, 2)?;
+    let d = digits(line, 8, 2)?;
+    if line.get(10) != Some(&b' ') {
+        return None;
+    }
+    let time = clock_time(line, 11)?;
+    let (nanos, at) = fraction(line, 19, b'.').unwrap_or((0, 19));
+    if line.get(at) != Some(&b' ') {
+        return None;
+    }
+    let wall = clock.local((y as i32, mo, d), time, nanos)?;
+    let mut env = Envelope::bare();
+    env.format = Format::SlashDate;
+    env.stamp = Stamp::Wall(wall);
+    env.message = at + 1;
+
+    // nginx: `[alert] 27#27: `.
+    let rest = &line[at + 1..];
+    if rest.first() == Some(&b'[') {
+        let level_len = alpha_run(line, at + 2);
+        let after_level = at + 2 + level_len;
+        if level_len > 0
+            && line.get(after_level..after_level + 2) == Some(b"] ")
+        {
+            let pid_at = after_level + 2;
+            let pid_len = digit_run(line, pid_at);
+            if pid_len > 0 && line.get(pid_at + pid_len) == Some(&b'#') {
+                let tid_len = digit_run(line, pid_at + pid_len + 1);
+                let colon = pid_at + pid_len + 1 + tid_len;
+                if line.get(colon..colon + 2) == Some(b": ") {
+                    env.level = Some((at + 2, after_level));
+                    env.pid =
+                        std::str::from_utf8(&line[pid_at..pid_at + pid_len])
+                            .ok()
+                            .and_then(|p| p.parse().ok());
+                    env.message = colon + 2;
+                }
+            }
+        }
+    }
+    Some(env)
 }
 
 /// `2026-12-03T12:34:08.875Z msg` (any offset).

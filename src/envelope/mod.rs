@@ -9,7 +9,7 @@
 //! | first byte | formats |
 //! | --- | --- |
 //! | `[` | dmesg `[ 1168.679659] `, Celery `[2026-12-03 12:42:33,454: ERROR/...]`, gunicorn `[2024-01-09 13:24:39 +0000] [1637] [CRITICAL]`, `dmesg -T` `[Mon Dec  8 17:51:31 2025]` |
-//! | digit | `/dev/kmsg` `4,427,1168679659,-;`, ISO dates (dmesg iso, journald short-iso, RFC 3339, Python logging), `talosctl dmesg` after a node address |
+//! | digit | `/dev/kmsg` `4,427,1168679659,-;`, ISO dates (dmesg iso, journald short-iso, RFC 3339, Python logging), Go's and nginx's `2026/12/03 14:04:18`, `talosctl dmesg` after a node address |
 //! | letter | classic syslog `Dec  3 12:42:33 host prog[pid]:` (any language's month), `kernel: `, `talosctl dmesg` `kern:    info: [...]: ` |
 //!
 //! When nothing is recognized at the start, a label before a separator
@@ -42,6 +42,8 @@ pub enum Format {
     Talos,
     /// gunicorn: `[2024-01-09 13:24:39 +0000] [1637] [CRITICAL] msg`.
     Gunicorn,
+    /// Go's log package and nginx: `2026/12/03 14:04:18.508995 msg`.
+    SlashDate,
     /// A raw `/dev/kmsg` record: `4,427,1168679659,-;msg`.
     Kmsg,
     /// A `/dev/kmsg` continuation line (` SUBSYSTEM=...`): no stamp.
@@ -151,6 +153,7 @@ fn parse_at(line: &[u8], clock: &Clock, depth: u8) -> Option<Envelope> {
             .or_else(|| syslog::journal_iso(line))
             .or_else(|| app::python(line, clock))
             .or_else(|| app::rfc3339(line))
+            .or_else(|| app::slash_date(line, clock))
             .or_else(|| prefix::talos(line)),
         b'A'..=b'Z' => syslog::classic(line, clock),
         b'a'..=b'z' => kernel::kernel_tag(line)

@@ -343,3 +343,24 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn real_go_log_line_from_the_parents_capture() {
+    // fixtures/parents/go-deadline.log
+    let line = "2026/12/03 14:04:18.508995 sleep: signal: killed";
+    let mut clock = utc_clock();
+    let env = parse(line.as_bytes(), &clock);
+    assert_eq!(env.format, Format::SlashDate);
+    assert_eq!(message(line, &env), "sleep: signal: killed");
+    assert_eq!(wall(&env, &mut clock), "2026-12-03T14:04:18.508Z");
+}
+
+#[test]
+fn real_nginx_error_log_line_gives_the_masters_pid() {
+    let line = "2014/09/15 11:34:24 [alert] 27#0: worker process 28 exited on signal 11";
+    let env = parse(line.as_bytes(), &utc_clock());
+    assert_eq!(env.format, Format::SlashDate);
+    assert_eq!(env.pid, Some(27));
+    assert_eq!(&line[env.level.unwrap().0..env.level.unwrap().1], "alert");
+    assert_eq!(message(line, &env), "worker process 28 exited on signal 11");
+}

@@ -61,6 +61,9 @@ impl<W: Write> JsonSink<W> {
             a.insert("kind".into(), json!(&*alt.kind));
             a.insert("rule".into(), json!(&*alt.rule));
             a.insert("confidence".into(), json!(alt.confidence.as_str()));
+            a.insert("joined_on".into(), json!(alt.joined_on));
+            a.insert("message".into(), json!(alt.message));
+            a.insert("reason".into(), json!(alt.reason));
             obj["alternative"] = Json::Object(a);
         }
         obj

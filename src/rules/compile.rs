@@ -34,8 +34,8 @@ pub struct Pattern {
     pub set: Vec<(Arc<str>, Value)>,
     /// The file the rule came from.
     pub file: Arc<str>,
-    pub examples: Vec<ExampleDef>,
-    pub counterexamples: Vec<String>,
+    pub examples: Vec<Located<ExampleDef>>,
+    pub counterexamples: Vec<Located<String>>,
     /// A message holding any of these yields no event from this rule.
     pub unless: Vec<String>,
 }
@@ -106,8 +106,17 @@ pub struct Explain {
     pub joins: Vec<Join>,
     pub priority: i32,
     pub message: String,
+    /// How the cause is named as the less likely of two.
+    pub also: Option<String>,
     pub file: Arc<str>,
-    pub scenarios: Vec<ScenarioDef>,
+    pub scenarios: Vec<Located<ScenarioDef>>,
+}
+
+/// A rule's inline test case, with the line of the rule file it is on.
+#[derive(Clone, Debug)]
+pub struct Located<T> {
+    pub line: usize,
+    pub item: T,
 }
 
 /// One way of joining, with the confidence it gives.
@@ -275,12 +284,19 @@ pub(super) fn pattern(
     let regex = match Regex::new(def.regex.get_ref()) {
         Ok(r) => r,
         Err(e) => {
-            let first = e.to_string();
-            let detail = first.lines().last().unwrap_or("").trim();
+            let (detail, at) = regex_error(&e, def.regex.get_ref());
+            let span = def.regex.span();
+            let start = span.start
+                + problems.quote_len(span.start)
+                + def.regex.get_ref()[..at.min(def.regex.get_ref().len())]
+                    .len();
             problems.at(
-                def.regex.span(),
+                start..span.end,
                 format!(
-                    "pattern {id:?}: the regex does not compile: {detail}"
+                    "pattern {id:?}: the regex does not compile: {detail}; \
+                     fix it at this column (Rust regex syntax: no \
+                     look-around or backreferences; a literal string, \
+                     '''...''', keeps backslashes as written)"
                 ),
             );
             return None;
@@ -334,6 +350,25 @@ pub(super) fn pattern(
         }
     }
 
+    if def.example.is_empty() {
+        problems.warn_at(
+            def.id.span(),
+            format!(
+                "pattern {id:?} has no [[pattern.example]]; add a real line \
+                 it must match, so that `truecause rules test` checks it"
+            ),
+        );
+    }
+    for ex in def.example.iter().filter(|e| e.seen.is_none()) {
+        problems.warn_at(
+            ex.line.span(),
+            format!(
+                "pattern {id:?}: this example has no `seen`; say where the \
+                 line was seen (an address, or a file and its capture)"
+            ),
+        );
+    }
+
     let literals = match def.literals {
         Some(l) => l,
         None => required_literal(def.regex.get_ref(), 3)
@@ -351,8 +386,22 @@ pub(super) fn pattern(
         captures,
         set,
         file: file.clone(),
-        examples: def.example,
-        counterexamples: def.counterexample,
+        examples: def
+            .example
+            .into_iter()
+            .map(|item| Located {
+                line: problems.line_of(item.line.span().start),
+                item,
+            })
+            .collect(),
+        counterexamples: def
+            .counterexample
+            .into_iter()
+            .map(|c| Located {
+                line: problems.line_of(c.span().start),
+                item: c.into_inner(),
+            })
+            .collect(),
         unless: def.unless,
     })
 }
@@ -442,6 +491,25 @@ pub(super) fn explain(
         _ => {}
     }
 
+    for template in std::iter::once(&def.message).chain(def.also.as_ref()) {
+        for name in unknown_placeholders(template) {
+            problems.warn_at(
+                def.id.span(),
+                format!(
+                    "explain {id:?}: the message's {{{name}}} is no \
+                     placeholder; use victim, child, when, memory, joined, \
+                     or symptom.FIELD, cause.FIELD, evidence.FIELD"
+                ),
+            );
+        }
+    }
+    for sc in &def.example {
+        if let Some(why) = scenario_symptom_problem(sc) {
+            problems.at(sc.symptom.span(), format!("explain {id:?}: {why}"));
+            ok = false;
+        }
+    }
+
     let selector = |sel: &super::schema::Selector| Selector {
         kinds: sel.kinds().iter().map(|k| Arc::from(k.as_str())).collect(),
         conditions: sel
@@ -477,8 +545,90 @@ pub(super) fn explain(
         joins,
         priority: def.priority,
         message: def.message,
+        also: def.also,
         file: file.clone(),
-        scenarios: def.example,
+        scenarios: def
+            .example
+            .into_iter()
+            .map(|item| Located {
+                line: problems.line_of(item.symptom.span().start),
+                item,
+            })
+            .collect(),
+    })
+}
+
+/// The regex crate's complaint, and the byte offset into the pattern it
+/// points at (its diagram's caret, for a one-line pattern).
+fn regex_error(e: &regex::Error, pattern: &str) -> (String, usize) {
+    let text = e.to_string();
+    let detail = text
+        .lines()
+        .last()
+        .unwrap_or("")
+        .trim()
+        .trim_start_matches("error: ")
+        .to_owned();
+    let at = if pattern.contains('\n') {
+        0
+    } else {
+        text.lines()
+            .find(|l| l.trim() == "^" || l.trim_start().starts_with('^'))
+            .and_then(|l| l.find('^'))
+            .map_or(0, |caret| caret.saturating_sub(4))
+    };
+    let at = pattern.char_indices().nth(at).map_or(0, |(i, _)| i);
+    (detail, at)
+}
+
+/// The `{names}` of a message template that no placeholder fills.
+fn unknown_placeholders(template: &str) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let name = &rest[open + 1..open + close];
+        let known =
+            matches!(name, "victim" | "child" | "when" | "memory" | "joined")
+                || name.split_once('.').is_some_and(|(side, field)| {
+                    matches!(side, "symptom" | "cause" | "evidence")
+                        && !field.is_empty()
+                });
+        if !known {
+            unknown.push(name.to_owned());
+        }
+        rest = &rest[open + close + 1..];
+    }
+    unknown
+}
+
+/// What is wrong with a scenario's `symptom = "SOURCE:LINE"`, if anything.
+fn scenario_symptom_problem(sc: &ScenarioDef) -> Option<String> {
+    let symptom = sc.symptom.get_ref();
+    let Some((source, line)) = symptom
+        .rsplit_once(':')
+        .and_then(|(s, l)| Some((s, l.parse::<usize>().ok()?)))
+    else {
+        return Some(format!(
+            "scenario symptom {symptom:?} is not SOURCE:LINE; write it like \
+             \"worker.log:3\""
+        ));
+    };
+    let Some(lines) = sc.sources.get(source) else {
+        let names: Vec<&str> = sc.sources.keys().map(String::as_str).collect();
+        return Some(format!(
+            "scenario symptom {symptom:?} names source {source:?}, which the \
+             scenario's sources do not have (it has {names:?})"
+        ));
+    };
+    (line == 0 || line > lines.len()).then(|| {
+        format!(
+            "scenario symptom {symptom:?} names line {line} of {source:?}, \
+             which has {} line(s); lines count from 1",
+            lines.len()
+        )
     })
 }
 
@@ -493,6 +643,14 @@ mod tests {
         }
         assert_eq!(signal_number("SIGTERM"), Some(15));
         assert_eq!(signal_number("banana"), None);
+    }
+
+    #[test]
+    fn unknown_placeholders_are_found() {
+        assert_eq!(
+            unknown_placeholders("{victim} {victm} {cause.pid} {nope.x}"),
+            ["victm", "nope.x"]
+        );
     }
 
     #[test]

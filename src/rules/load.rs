@@ -57,6 +57,24 @@ impl<'a> Problems<'a> {
         }
     }
 
+    /// How many quote characters open the string at `offset`: 3 for
+    /// `'''` or `"""`, 1 for `'` or `"`, 0 otherwise.
+    pub(crate) fn quote_len(&self, offset: usize) -> usize {
+        let rest = self.text.get(offset..).unwrap_or("");
+        if rest.starts_with("'''") || rest.starts_with("\"\"\"") {
+            3
+        } else if rest.starts_with(['\'', '"']) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// The 1-based line of the file a byte offset is on.
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        line_column(self.text, offset).0
+    }
+
     pub(crate) fn at(&mut self, span: Range<usize>, message: String) {
         self.push(span, message, false);
     }
@@ -135,9 +153,19 @@ pub fn load_text(name: &str, text: &str) -> (RuleSet, Vec<RuleError>) {
 struct Loader {
     set: RuleSet,
     problems: Vec<RuleError>,
-    /// id to (index, embedded?) for patterns and explains.
-    pattern_ids: HashMap<Arc<str>, (usize, bool, Arc<str>)>,
-    explain_ids: HashMap<Arc<str>, (usize, bool, Arc<str>)>,
+    /// id to where it was placed, for patterns and explains.
+    pattern_ids: HashMap<Arc<str>, Placed>,
+    explain_ids: HashMap<Arc<str>, Placed>,
+}
+
+/// Where a rule id was first placed: its index in the set, whether it is
+/// a shipped rule, and its file and line.
+#[derive(Clone)]
+struct Placed {
+    index: usize,
+    embedded: bool,
+    file: Arc<str>,
+    line: usize,
 }
 
 impl Loader {
@@ -254,7 +282,7 @@ impl Loader {
 #[allow(clippy::too_many_arguments)]
 fn place<T>(
     list: &mut Vec<T>,
-    ids: &mut HashMap<Arc<str>, (usize, bool, Arc<str>)>,
+    ids: &mut HashMap<Arc<str>, Placed>,
     id: Arc<str>,
     rule: T,
     embedded: bool,
@@ -263,25 +291,46 @@ fn place<T>(
     problems: &mut Problems,
     what: &str,
 ) {
-    match ids.get(&id) {
-        Some(&(index, was_embedded, ref first))
-            if was_embedded != embedded =>
-        {
-            tracing::debug!(%id, file = %file, replaces = %first, "rule replaced");
-            list[index] = rule;
-            ids.insert(id, (index, embedded, file.clone()));
+    let line = problems.line_of(span.start);
+    match ids.get(&id).cloned() {
+        Some(first) if first.embedded != embedded => {
+            tracing::debug!(%id, file = %file, replaces = %first.file, "rule replaced");
+            list[first.index] = rule;
+            let index = first.index;
+            let file = file.clone();
+            ids.insert(
+                id,
+                Placed {
+                    index,
+                    embedded,
+                    file,
+                    line,
+                },
+            );
         }
-        Some((_, _, first)) => {
+        Some(first) => {
             problems.at(
                 span,
                 format!(
-                    "duplicate {what} id {id:?} (first defined in {first}); \
-                     give each rule its own id"
+                    "duplicate {what} id {id:?}, first defined at {}:{}; give \
+                     each rule its own id (a rule in your own files may \
+                     replace a shipped one by taking its id)",
+                    first.file, first.line
                 ),
             );
         }
         None => {
-            ids.insert(id, (list.len(), embedded, file.clone()));
+            let index = list.len();
+            let file = file.clone();
+            ids.insert(
+                id,
+                Placed {
+                    index,
+                    embedded,
+                    file,
+                    line,
+                },
+            );
             list.push(rule);
         }
     }
@@ -300,21 +349,151 @@ fn io_message(e: &std::io::Error) -> String {
 }
 
 /// The toml crate's message, reduced to its first line and lowercased at
-/// the start, with a hint for the common mistakes.
+/// the start, with what to do about it.
 fn describe_toml_error(e: &toml::de::Error) -> String {
-    let msg = e.message().trim().to_owned();
-    let hint = if msg.contains("unknown field") {
-        "; check the key's spelling against docs/rules.md"
-    } else if msg.contains("missing field") {
-        "; every rule needs it"
-    } else {
-        ""
-    };
-    let mut m = msg.lines().next().unwrap_or("").to_owned();
-    if let Some(first) = m.get(..1) {
-        m.replace_range(..1, &first.to_lowercase());
+    let msg = e.message().trim();
+    let mut what = msg.lines().next().unwrap_or("").to_owned();
+    if let Some(first) = what.get(..1) {
+        what.replace_range(..1, &first.to_lowercase());
     }
-    format!("{m}{hint}")
+    let names = backticked(msg);
+    let how = if msg.starts_with("unknown field") {
+        unknown_key_hint(&names)
+    } else if msg.starts_with("missing field") {
+        let key = names.first().map_or("", String::as_str);
+        format!(
+            "add `{key} = ...` to this table (docs/rules.md lists the keys \
+             each table needs)"
+        )
+    } else if msg.starts_with("unknown variant") {
+        "use one of the values listed".to_owned()
+    } else {
+        "this is a TOML syntax error; a regex is easiest to write as a \
+         literal string, '''...''', where backslashes need no escaping"
+            .to_owned()
+    };
+    format!("{what}; {how}")
+}
+
+/// The keys each table of a rule file takes, by table.
+const TABLE_KEYS: [(&str, &[&str]); 5] = [
+    (
+        "[[pattern]]",
+        &[
+            "id",
+            "kind",
+            "description",
+            "regex",
+            "kernel",
+            "literals",
+            "fields",
+            "set",
+            "map",
+            "example",
+            "counterexample",
+            "unless",
+        ],
+    ),
+    (
+        "[[explain]]",
+        &[
+            "id",
+            "description",
+            "symptom",
+            "cause",
+            "absent",
+            "reports",
+            "confidence",
+            "precedence",
+            "before",
+            "after",
+            "victims",
+            "join",
+            "priority",
+            "message",
+            "also",
+            "example",
+        ],
+    ),
+    ("[[pattern.example]]", &["line", "seen", "fields"]),
+    ("[[explain.join]]", &["on", "confidence", "if_missing"]),
+    (
+        "[[explain.example]]",
+        &[
+            "seen",
+            "sources",
+            "boot_time",
+            "symptom",
+            "cause",
+            "fields",
+            "confidence",
+            "alternative",
+        ],
+    ),
+];
+
+/// What to do about an unknown key: `names` is the key, then the keys
+/// the table takes.
+fn unknown_key_hint(names: &[String]) -> String {
+    let Some((key, expected)) = names.split_first() else {
+        return "check the key's spelling against docs/rules.md".to_owned();
+    };
+
+    // A key of the enclosing rule, written after a sub-table's header,
+    // lands in that sub-table: TOML has no way back out of it.
+    let here = TABLE_KEYS.iter().find(|(_, keys)| {
+        keys.len() == expected.len()
+            && keys.iter().all(|k| expected.iter().any(|e| e == k))
+    });
+    let owner = TABLE_KEYS
+        .iter()
+        .find(|(_, keys)| keys.contains(&key.as_str()));
+    if let (Some((sub, _)), Some((parent, _))) = (here, owner) {
+        let rule = parent.trim_end_matches("]]");
+        if sub != parent && sub.starts_with(rule) {
+            return format!(
+                "`{key}` is a key of {parent}, but it follows a {sub} header \
+                 and so belongs to that table; move it above the rule's \
+                 first {sub}"
+            );
+        }
+    }
+
+    match expected.iter().min_by_key(|e| edit_distance(key, e)) {
+        Some(near) if edit_distance(key, near) <= 2 => {
+            format!("did you mean `{near}`?")
+        }
+        _ => "check the key's spelling against docs/rules.md".to_owned(),
+    }
+}
+
+/// The names quoted in backticks in a message, in order.
+fn backticked(msg: &str) -> Vec<String> {
+    msg.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Levenshtein distance, for "did you mean" on short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -322,12 +501,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bad_regex_is_reported_with_position() {
+    fn bad_regex_is_reported_at_the_column_the_regex_crate_points_at() {
         let text =
-            "[[pattern]]\nid = \"x\"\nkind = \"k\"\nregex = '(unclosed'\n";
+            "[[pattern]]\nid = \"x\"\nkind = \"k\"\nregex = 'ab(unclosed'\n";
         let (_, problems) = load_text("bad.toml", text);
         let e = &problems[0];
-        assert_eq!((e.line, e.column), (4, 9), "{e}");
+        assert_eq!((e.line, e.column), (4, 12), "{e}");
         assert!(e.message.contains("regex does not compile"), "{e}");
     }
 
@@ -346,14 +525,32 @@ mod tests {
         let rule = "[[pattern]]\nid = \"x\"\nkind = \"k\"\nregex = 'abc'\n";
         let (set, problems) = load_text("d.toml", &rule.repeat(2));
         assert_eq!(set.patterns.len(), 1);
-        assert!(problems[0].message.contains("duplicate pattern id"));
+        let e = problems.iter().find(|p| !p.warning).expect("an error");
+        assert!(e.message.contains("duplicate pattern id"), "{e}");
+        assert!(e.message.contains("first defined at d.toml:2"), "{e}");
     }
 
     #[test]
-    fn embedded_rules_load_without_errors() {
+    fn embedded_rules_load_without_errors_or_warnings() {
         let (set, problems) = load(&LoadOptions::default());
-        let errors: Vec<_> = problems.iter().filter(|p| !p.warning).collect();
-        assert!(errors.is_empty(), "{errors:#?}");
+        assert!(problems.is_empty(), "{problems:#?}");
         assert!(!set.patterns.is_empty());
+    }
+
+    #[test]
+    fn a_key_after_a_sub_table_header_is_explained() {
+        let text = "[[pattern]]\nid = \"x\"\nkind = \"k\"\nregex = 'abc'\n\
+                    [[pattern.example]]\nline = 'abc'\nunless = ['x']\n";
+        let (_, problems) = load_text("u.toml", text);
+        let e = &problems[0];
+        assert!(e.message.contains("move it above"), "{e}");
+    }
+
+    #[test]
+    fn a_misspelt_key_gets_a_suggestion() {
+        let text = "[[explain]]\nid = \"x\"\nsymptom = \"a\"\n\
+                    absent = \"b\"\nmesage = \"m\"\n";
+        let (_, problems) = load_text("m.toml", text);
+        assert!(problems[0].message.contains("did you mean `message`?"));
     }
 }

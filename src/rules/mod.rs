@@ -14,8 +14,8 @@ pub mod schema;
 pub mod testing;
 
 pub use compile::{
-    Capture, Explain, Join, JoinKey, Pattern, Selector, signal_number,
-    toml_value, typed as compile_typed, values_equal,
+    Capture, Explain, Join, JoinKey, Located, Pattern, Selector,
+    signal_number, toml_value, typed as compile_typed, values_equal,
 };
 pub use load::{LoadOptions, RuleError, RuleSet, load, load_text};
 pub use schema::{Confidence, ExampleDef, FieldType, ScenarioDef};

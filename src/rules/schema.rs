@@ -53,7 +53,7 @@ pub struct PatternDef {
     pub example: Vec<ExampleDef>,
     /// Lines that must not match this rule.
     #[serde(default)]
-    pub counterexample: Vec<String>,
+    pub counterexample: Vec<Spanned<String>>,
     /// Texts that veto a match: a message holding any of them yields no
     /// event from this rule (the regex crate has no look-around).
     #[serde(default)]
@@ -78,7 +78,7 @@ pub enum FieldType {
 #[serde(deny_unknown_fields)]
 pub struct ExampleDef {
     /// A whole input line, envelope included.
-    pub line: String,
+    pub line: Spanned<String>,
     /// Where the line was seen: a fixture path or a public address.
     #[serde(default)]
     pub seen: Option<String>,
@@ -135,6 +135,10 @@ pub struct ExplainDef {
     pub priority: i32,
     /// The annotation, with `{placeholders}`; see docs/rules.md.
     pub message: String,
+    /// How the cause is named when it is the less likely of two (the
+    /// explanation says "also possible: ..."); `message` when absent.
+    #[serde(default)]
+    pub also: Option<String>,
     /// A scenario that doubles as a test: lines, and what must be said.
     #[serde(default)]
     pub example: Vec<ScenarioDef>,
@@ -206,7 +210,7 @@ pub struct ScenarioDef {
     #[serde(default)]
     pub boot_time: Option<String>,
     /// Expected: the symptom's source and 1-based line.
-    pub symptom: String,
+    pub symptom: Spanned<String>,
     /// Expected root cause kind, or `none` when nothing must be said.
     pub cause: String,
     /// Expected cause fields.
@@ -214,6 +218,10 @@ pub struct ScenarioDef {
     pub fields: BTreeMap<String, toml::Value>,
     #[serde(default)]
     pub confidence: Option<Confidence>,
+    /// Expected: the kind of the other cause the explanation names as
+    /// also possible, or `none` when it must name none.
+    #[serde(default)]
+    pub alternative: Option<String>,
 }
 
 /// A string, or an array of strings.

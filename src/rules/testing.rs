@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::compile::toml_value;
-use super::{LoadOptions, RuleSet, values_equal};
+use super::{RuleSet, values_equal};
 use crate::envelope;
 use crate::event::Writer;
 use crate::extract::{LineInfo, apply};
@@ -26,14 +26,15 @@ pub struct Outcome {
     /// `pattern-id example 2`, `explain-id scenario 1`.
     pub name: String,
     pub file: Arc<str>,
+    /// The line of the rule file the example is on.
+    pub line: usize,
     /// `None` when it passed; otherwise what went wrong.
     pub failure: Option<String>,
 }
 
-/// Run every example of every rule in `set`. `load` is how `set` was
-/// loaded, so that scenarios can load the same rules again for a
-/// pipeline of their own.
-pub fn run_all(set: &RuleSet, load: &LoadOptions) -> Vec<Outcome> {
+/// Run every example of every rule in `set`. Each scenario runs a
+/// pipeline of its own with a copy of `set`.
+pub fn run_all(set: &RuleSet) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     let mut clock = Clock::new(Zone::parse("UTC").expect("utc"), Timestamp(0));
     clock.boot_time = Some(Timestamp(0));
@@ -41,14 +42,18 @@ pub fn run_all(set: &RuleSet, load: &LoadOptions) -> Vec<Outcome> {
 
     for p in &set.patterns {
         for (i, ex) in p.examples.iter().enumerate() {
-            let failure = check_example(p, &ex.line, Some(&ex.fields), &clock);
+            let line = ex.item.line.get_ref();
+            let failure =
+                check_example(p, line, Some(&ex.item.fields), &clock);
             outcomes.push(Outcome {
                 name: format!("{} example {}", p.id, i + 1),
                 file: p.file.clone(),
+                line: ex.line,
                 failure,
             });
         }
-        for (i, line) in p.counterexamples.iter().enumerate() {
+        for (i, c) in p.counterexamples.iter().enumerate() {
+            let line = &c.item;
             let failure = match check_example(p, line, None, &clock) {
                 None => Some(format!("counterexample matched: {line}")),
                 Some(_) => None,
@@ -56,6 +61,7 @@ pub fn run_all(set: &RuleSet, load: &LoadOptions) -> Vec<Outcome> {
             outcomes.push(Outcome {
                 name: format!("{} counterexample {}", p.id, i + 1),
                 file: p.file.clone(),
+                line: c.line,
                 failure,
             });
         }
@@ -65,7 +71,8 @@ pub fn run_all(set: &RuleSet, load: &LoadOptions) -> Vec<Outcome> {
             outcomes.push(Outcome {
                 name: format!("{} scenario {}", x.id, i + 1),
                 file: x.file.clone(),
-                failure: check_scenario(sc, load).err(),
+                line: sc.line,
+                failure: check_scenario(&sc.item, set.clone()).err(),
             });
         }
     }
@@ -113,23 +120,31 @@ fn check_example(
         };
         match event.get(name) {
             Some(have) if values_equal(have, &want) => {}
-            Some(have) => {
-                wrong.push(format!("{name} = {have:?}, want {want:?}"))
+            Some(have) => wrong.push(format!(
+                "{name} = {}, want {}",
+                shown(have),
+                shown(&want)
+            )),
+            None => {
+                wrong.push(format!("{name} missing, want {}", shown(&want)))
             }
-            None => wrong.push(format!("{name} missing, want {want:?}")),
         }
     }
     (!wrong.is_empty()).then(|| format!("{}: {line}", wrong.join("; ")))
 }
 
+/// A field value as a rule file writes it: `12`, `"claude"`.
+fn shown(v: &crate::event::Value) -> String {
+    match v {
+        crate::event::Value::Int(i) => i.to_string(),
+        crate::event::Value::Str(s) => format!("{s:?}"),
+    }
+}
+
 fn check_scenario(
     sc: &super::ScenarioDef,
-    load: &LoadOptions,
+    rules: RuleSet,
 ) -> Result<(), String> {
-    let (rules, problems) = super::load(load);
-    if let Some(e) = problems.iter().find(|p| !p.warning) {
-        return Err(format!("rules do not load: {e}"));
-    }
     let mut config = Config {
         format: Format::Json,
         annotations_only: true,
@@ -162,13 +177,11 @@ fn check_scenario(
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    let (want_source, want_line) = sc
-        .symptom
+    let symptom = sc.symptom.get_ref();
+    let (want_source, want_line) = symptom
         .rsplit_once(':')
         .and_then(|(s, l)| Some((s, l.parse::<u64>().ok()?)))
-        .ok_or_else(|| {
-            format!("symptom {:?} is not SOURCE:LINE", sc.symptom)
-        })?;
+        .ok_or_else(|| format!("symptom {symptom:?} is not SOURCE:LINE"))?;
     let found = explanations.iter().find(|e| {
         e["symptom"]["source"] == want_source
             && e["symptom"]["line"] == want_line
@@ -176,10 +189,10 @@ fn check_scenario(
     match (found, sc.cause.as_str()) {
         (None, "none") => Ok(()),
         (Some(e), "none") => Err(format!(
-            "expected no explanation for {}, got: {}",
-            sc.symptom, e["message"]
+            "expected no explanation for {symptom}, got: {}",
+            e["message"]
         )),
-        (None, _) => Err(format!("no explanation for {}", sc.symptom)),
+        (None, _) => Err(format!("no explanation for {symptom}")),
         (Some(e), want_kind) => {
             let mut wrong = Vec::new();
             if e["cause"]["kind"] != want_kind {
@@ -201,6 +214,12 @@ fn check_scenario(
                 };
                 if !ok {
                     wrong.push(format!("cause.{name} = {have}, want {want}"));
+                }
+            }
+            if let Some(want) = &sc.alternative {
+                let have = e["alternative"]["kind"].as_str().unwrap_or("none");
+                if have != want {
+                    wrong.push(format!("alternative {have}, want {want}"));
                 }
             }
             if let Some(c) = sc.confidence {
