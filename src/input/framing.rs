@@ -11,8 +11,17 @@
 //! counted as lines or shown to the rules. That bounds memory whatever
 //! the input, at the cost of rules not seeing past the first piece of a
 //! line longer than `max_line`.
+//!
+//! [`LineReader::current_has_match`] answers whether the current line
+//! holds a match of a literal searcher, by searching every complete line
+//! already buffered at once and remembering where the next match is: the
+//! lines in between are known to hold none without being looked at one
+//! by one. This is what makes the rules' prefilter cost a whole-buffer
+//! scan rather than a call per line.
 
 use std::io::{self, Read};
+
+use aho_corasick::{AhoCorasick, Input};
 
 /// Default block size for reads.
 pub const BLOCK: usize = 256 * 1024;
@@ -49,6 +58,10 @@ pub struct LineReader<R> {
     in_long_line: bool,
     /// Lines cut into pieces because they passed `max_line`.
     pub long_lines: u64,
+    /// Look-ahead of [`LineReader::current_has_match`], in stream
+    /// offsets: no match starts before `clear_to` other than at `hit`.
+    clear_to: u64,
+    hit: Option<u64>,
 }
 
 impl<R: Read> LineReader<R> {
@@ -74,6 +87,8 @@ impl<R: Read> LineReader<R> {
             cur: None,
             in_long_line: false,
             long_lines: 0,
+            clear_to: 0,
+            hit: None,
         }
     }
 
@@ -147,6 +162,55 @@ impl<R: Read> LineReader<R> {
             offset: self.offset,
             continuation,
         })
+    }
+
+    /// Whether the current line (after `fill_line`) contains a match of
+    /// `finder`, which must be the same searcher on every call and whose
+    /// patterns hold no line terminator.
+    ///
+    /// One search covers the current line and every complete line after
+    /// it that is already buffered; the position of the first match (or
+    /// its absence) is remembered, so the lines before it are answered
+    /// without searching. A match is looked for only within one line (or
+    /// one piece of an overlong line), as the rules see it.
+    pub fn current_has_match(&mut self, finder: &AhoCorasick) -> bool {
+        let Some((s, e, _)) = self.cur else {
+            return false;
+        };
+        let line_at = self.offset;
+        let line_end = line_at + (e - s) as u64;
+        if let Some(h) = self.hit {
+            if h >= line_at {
+                return h < line_end;
+            }
+        }
+        if self.clear_to >= line_end {
+            return false;
+        }
+
+        // Search from here to the end of the last complete line held, or
+        // to the end of this line when it is a piece or the last one.
+        let limit = if self.buf[e - 1] == b'\n' {
+            e + memchr::memrchr(b'\n', &self.buf[e..self.end])
+                .map_or(0, |i| i + 1)
+        } else {
+            e
+        };
+        let from = s + self.clear_to.saturating_sub(line_at) as usize;
+        let input =
+            Input::new(&self.buf[..limit]).span(from.min(limit)..limit);
+        match finder.find(input) {
+            Some(m) => {
+                self.hit = Some(line_at + (m.start() - s) as u64);
+                self.clear_to = line_at + (m.start() - s) as u64;
+                m.start() < e
+            }
+            None => {
+                self.hit = None;
+                self.clear_to = line_at + (limit - s) as u64;
+                false
+            }
+        }
     }
 
     /// Whether a whole line is already in the buffer, so the next

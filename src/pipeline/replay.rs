@@ -8,7 +8,8 @@
 use std::io;
 
 use super::source::Source;
-use super::{Config, Input, Stages, Summary, lower};
+use super::{Config, Input, Path, Stages, Summary, lower, message_of};
+use crate::extract::Found;
 use crate::input::{self, ByteStream};
 use crate::output::Sink;
 use crate::record::SourceId;
@@ -77,8 +78,23 @@ pub(super) fn drive_replay<S: Sink>(
         if let Some(t) = time {
             src.last_time = Some(t);
         }
+        // Which lines need the rules is decided by literal searches
+        // over whole buffers, and for short literals over the message.
+        let scanner = stage.extractor.scanner();
+        let candidate = if stage.path == Path::Plain
+            || scanner.is_some_and(|f| src.reader.current_has_match(f))
+        {
+            Some(Found::Unknown)
+        } else {
+            let line = src.reader.current().expect("filled");
+            let message = message_of(line.raw, &env);
+            stage
+                .extractor
+                .needs_message(env.kernel, message)
+                .then_some(Found::ShortOnly)
+        };
         let line = src.reader.current().expect("filled");
-        stage.line(src.id, &line, &env, time, inherited)?;
+        stage.line_with(src.id, &line, &env, time, inherited, candidate)?;
         src.reader.consume();
         if let Some(t) = time {
             stage.correlator.advance(t, &mut stage.decisions);
