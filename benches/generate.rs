@@ -31,6 +31,9 @@ const START: i64 = 1_795_392_000;
 /// The host booted this long before the first line.
 const UPTIME_AT_START: i64 = 3_600;
 
+/// The boot time to replay the kernel log with (`--boot-time`).
+pub(crate) const BOOT_TIME: i64 = START - UPTIME_AT_START;
+
 /// How long the logs span: a week.
 const SPAN_SECS: i64 = 7 * 24 * 3600;
 
@@ -55,10 +58,11 @@ fn main() -> ExitCode {
     }
 }
 
-struct Args {
-    seed: u64,
-    size: u64,
-    out: PathBuf,
+/// What to write: the seed, the total size in bytes, and the folder.
+pub(crate) struct Args {
+    pub(crate) seed: u64,
+    pub(crate) size: u64,
+    pub(crate) out: PathBuf,
 }
 
 fn parse_args() -> io::Result<Args> {
@@ -206,8 +210,7 @@ impl Out {
     }
 
     fn kernel_line(&mut self, at: i64, text: &str) -> io::Result<()> {
-        let mono_us = ((at - (START - UPTIME_AT_START) * 1_000_000_000)
-            / 1000)
+        let mono_us = ((at - BOOT_TIME * 1_000_000_000) / 1000)
             .max(self.last_mono_us + 1);
         self.last_mono_us = mono_us;
         writeln!(
@@ -263,7 +266,8 @@ fn civil(nanos: i64) -> (String, String, i64) {
     )
 }
 
-fn generate(args: &Args) -> io::Result<()> {
+/// Write the three files for `args`.
+pub(crate) fn generate(args: &Args) -> io::Result<()> {
     std::fs::create_dir_all(&args.out)?;
     let create = |name: &str| -> io::Result<BufWriter<File>> {
         Ok(BufWriter::with_capacity(
@@ -360,10 +364,9 @@ fn generate(args: &Args) -> io::Result<()> {
     out.worker.flush()?;
     out.kernel.flush()?;
     out.truth.flush()?;
-    let boot = START - UPTIME_AT_START;
     std::fs::write(
         args.out.join("synthetic-args.txt"),
-        format!("--boot-time {boot} --tz UTC\n"),
+        format!("--boot-time {BOOT_TIME} --tz UTC\n"),
     )?;
     eprintln!(
         "generate: {} bytes, {} worker lines, {} kernel lines, {} incidents",
