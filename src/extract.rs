@@ -41,6 +41,9 @@ pub struct Extractor {
     /// whether all its patterns are kernel-only (so only kernel messages
     /// need looking at).
     short: Vec<(memmem::Finder<'static>, usize, bool)>,
+    /// Whether some short literal belongs to a pattern that is not
+    /// kernel-only.
+    short_beyond_kernel: bool,
 }
 
 /// What the literal searches found in a line, from which
@@ -109,7 +112,8 @@ impl Extractor {
                     ps.iter().all(|&i| patterns[i as usize].kernel_only);
                 (memmem::Finder::new(l.as_bytes()).into_owned(), j, kernel)
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let short_beyond_kernel = short.iter().any(|(_, _, k)| !k);
         Extractor {
             patterns,
             prefilter,
@@ -118,6 +122,7 @@ impl Extractor {
             literals,
             scanner,
             short,
+            short_beyond_kernel,
         }
     }
 
@@ -134,10 +139,15 @@ impl Extractor {
     /// literal occurs in it (for kernel-only patterns, only when the
     /// message is the kernel's).
     pub fn needs_message(&self, kernel: bool, message: &[u8]) -> bool {
-        !self.always.is_empty()
-            || self.short.iter().any(|(finder, _, kernel_only)| {
-                (kernel || !kernel_only) && finder.find(message).is_some()
-            })
+        if !self.always.is_empty() {
+            return true;
+        }
+        if !kernel && !self.short_beyond_kernel {
+            return false;
+        }
+        self.short.iter().any(|(finder, _, kernel_only)| {
+            (kernel || !kernel_only) && finder.find(message).is_some()
+        })
     }
 
     /// Every required literal of the loaded patterns.
@@ -236,6 +246,11 @@ pub fn apply(
     message: &[u8],
     line: &LineInfo<'_>,
 ) -> Option<Event> {
+    // Most candidates do not match: a plain match test fails faster
+    // than a search for captures.
+    if !p.regex.is_match(message) {
+        return None;
+    }
     let caps = p.regex.captures(message)?;
     let mut fields = Vec::with_capacity(p.captures.len() + p.set.len());
     for c in &p.captures {

@@ -9,6 +9,7 @@
 //! boot time) and is owned per source, because two files can come from
 //! two hosts.
 
+use std::cell::Cell;
 use std::fmt;
 
 use chrono::{
@@ -229,6 +230,9 @@ pub struct Clock {
     /// learned from a line with both stamps); a guess from this host's
     /// `/proc/stat` gives way to what the logs themselves say.
     pub boot_time_known: bool,
+    /// The last date a stamp was read on, and its day number: lines in
+    /// a row nearly always share it, and replay reads every line's time.
+    last_day: Cell<Option<((i32, u32, u32), i64)>>,
 }
 
 impl Clock {
@@ -243,6 +247,7 @@ impl Clock {
             reference_month: dt.month(),
             boot_time: None,
             boot_time_known: false,
+            last_day: Cell::new(None),
         }
     }
 
@@ -265,7 +270,15 @@ impl Clock {
         // A fixed offset needs no calendar of zone rules: plain
         // arithmetic, which every line of a replay pays for.
         if let Zone::Fixed(off) = self.zone {
-            return utc_from_fields(date, time, nanos, off.local_minus_utc());
+            let days = match self.last_day.get() {
+                Some((d, days)) if d == date => days,
+                _ => {
+                    let days = days_from_civil(date.0, date.1, date.2)?;
+                    self.last_day.set(Some((date, days)));
+                    days
+                }
+            };
+            return utc_from_days(days, time, nanos, off.local_minus_utc());
         }
         let naive = NaiveDate::from_ymd_opt(date.0, date.1, date.2)?
             .and_hms_opt(time.0, time.1, time.2)?;
@@ -289,7 +302,21 @@ pub fn utc_from_fields(
     nanos: i64,
     offset_secs: i32,
 ) -> Option<Timestamp> {
-    let days = days_from_civil(date.0, date.1, date.2)?;
+    utc_from_days(
+        days_from_civil(date.0, date.1, date.2)?,
+        time,
+        nanos,
+        offset_secs,
+    )
+}
+
+/// [`utc_from_fields`] for a date already turned into its day number.
+fn utc_from_days(
+    days: i64,
+    time: (u32, u32, u32),
+    nanos: i64,
+    offset_secs: i32,
+) -> Option<Timestamp> {
     let (h, m, s) = time;
     if h > 23 || m > 59 || s > 59 {
         return None;

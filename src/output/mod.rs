@@ -98,6 +98,12 @@ impl<S: Sink> Emitter<S> {
         }
     }
 
+    /// True when a line without events would be neither written nor
+    /// held: the sink prints no lines and nothing waits.
+    pub fn skips_plain_lines(&self) -> bool {
+        !self.prints_lines && self.queue.is_empty()
+    }
+
     /// Take a line. `waiting` is how many of its events are symptoms
     /// whose decision is still to come. `events` is kept only for
     /// formats that print them.

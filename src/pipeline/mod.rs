@@ -288,12 +288,18 @@ impl<S: Sink> Stages<S> {
         if !line.continuation {
             self.summary.lines += 1;
         }
-        let content = content_of(line.raw);
-        let mut waiting = 0;
         let extract = match self.path {
             Path::Fast => candidate,
             Path::Plain => Some(Found::Unknown),
         };
+
+        // Most lines: nothing to extract, and nothing to print or hold.
+        if extract.is_none() && self.emitter.skips_plain_lines() {
+            return Ok(());
+        }
+
+        let content = content_of(line.raw);
+        let mut waiting = 0;
         if let (false, Some(found)) = (line.continuation, extract) {
             let info = LineInfo {
                 content,
