@@ -212,6 +212,9 @@ impl Zone {
     }
 }
 
+/// A calendar date: year, month, day.
+type CivilDate = (i32, u32, u32);
+
 /// What a source needs to complete partial stamps into UTC instants.
 #[derive(Clone, Debug)]
 pub struct Clock {
@@ -232,7 +235,7 @@ pub struct Clock {
     pub boot_time_known: bool,
     /// The last date a stamp was read on, and its day number: lines in
     /// a row nearly always share it, and replay reads every line's time.
-    last_day: Cell<Option<((i32, u32, u32), i64)>>,
+    last_day: Cell<Option<(CivilDate, i64)>>,
 }
 
 impl Clock {

@@ -26,8 +26,11 @@ use aho_corasick::{AhoCorasick, Input};
 /// Default block size for reads.
 pub const BLOCK: usize = 256 * 1024;
 
-/// Default longest line kept whole: 4 MiB.
-pub const MAX_LINE: usize = 4 * 1024 * 1024;
+/// Default longest line kept whole: 1 MiB. A source's buffer grows to
+/// at most this plus one block, so two replayed files and the held
+/// output ([`crate::output::MAX_HELD`]) stay within the 16 MB a sidecar
+/// may take.
+pub const MAX_LINE: usize = 1024 * 1024;
 
 /// A line, or a piece of an overlong one, borrowed from the reader.
 #[derive(Clone, Copy, Debug)]

@@ -83,8 +83,9 @@ pub struct Emitter<S> {
     pub late: u64,
 }
 
-/// Default bound on held output: 8 MiB.
-pub const MAX_HELD: usize = 8 * 1024 * 1024;
+/// Default bound on held output: 4 MiB, with two sources' line buffers
+/// ([`crate::input::framing::MAX_LINE`]) within a 16 MB peak.
+pub const MAX_HELD: usize = 4 * 1024 * 1024;
 
 impl<S: Sink> Emitter<S> {
     pub fn new(sink: S, max_held: usize) -> Emitter<S> {
