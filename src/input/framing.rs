@@ -286,6 +286,39 @@ mod tests {
     }
 
     #[test]
+    fn look_ahead_search_agrees_with_a_search_of_each_line() {
+        let finder = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(["needle", "oom"])
+            .unwrap();
+        let mut input = Vec::new();
+        for i in 0..400u32 {
+            let body = match i % 7 {
+                0 => "a needle here".to_owned(),
+                3 => format!("{} oom", "y".repeat(i as usize % 50)),
+                5 => "x".repeat(90),
+                _ => format!("plain line {i}"),
+            };
+            input.extend_from_slice(body.as_bytes());
+            input.push(b'\n');
+        }
+        input.extend_from_slice(b"last needle, unterminated");
+        for (block, max) in [(16, 64), (64, 32), (4096, 1 << 20)] {
+            let mut r = LineReader::with_limits(&input[..], block, max);
+            while r.fill_line().unwrap() {
+                let raw = r.current().unwrap().raw.to_vec();
+                assert_eq!(
+                    r.current_has_match(&finder),
+                    finder.is_match(&raw[..]),
+                    "block {block}, max {max}: {:?}",
+                    String::from_utf8_lossy(&raw)
+                );
+                r.consume();
+            }
+        }
+    }
+
+    #[test]
     fn long_lines_come_in_pieces_that_rejoin() {
         let mut input = vec![b'x'; 100];
         input.push(b'\n');
