@@ -163,6 +163,10 @@ impl<W: Write> Sink for JsonSink<W> {
         self.write(&obj)
     }
 
+    fn prints_lines(&self) -> bool {
+        !self.annotations_only
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

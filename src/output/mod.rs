@@ -45,6 +45,13 @@ pub trait Sink {
     /// Write an explanation whose line was already written.
     fn late(&mut self, explanation: &Explanation) -> io::Result<()>;
 
+    /// Whether [`Sink::line`] writes anything for a line without
+    /// explanations; when it does not (`--annotations-only`), the
+    /// emitter neither calls it for such lines nor copies them.
+    fn prints_lines(&self) -> bool {
+        true
+    }
+
     fn flush(&mut self) -> io::Result<()>;
 }
 
@@ -53,7 +60,11 @@ struct Held {
     source: SourceId,
     line: u64,
     time: Option<Timestamp>,
+    /// The line's bytes; empty when the sink does not print lines.
     raw: Vec<u8>,
+    /// The line's length, counted against the bound whether or not its
+    /// bytes are kept, so that what goes out late is the same either way.
+    bytes: usize,
     continuation: bool,
     events: Vec<Event>,
     explanations: Vec<Explanation>,
@@ -66,22 +77,32 @@ pub struct Emitter<S> {
     queue: VecDeque<Held>,
     held_bytes: usize,
     max_held: usize,
+    /// The sink's [`Sink::prints_lines`], asked once.
+    prints_lines: bool,
     /// Lines written before their explanation arrived.
     pub late: u64,
 }
 
-/// Default bound on held output: 8 MiB.
-pub const MAX_HELD: usize = 8 * 1024 * 1024;
+/// Default bound on held output: 4 MiB, with two sources' line buffers
+/// ([`crate::input::framing::MAX_LINE`]) within a 16 MB peak.
+pub const MAX_HELD: usize = 4 * 1024 * 1024;
 
 impl<S: Sink> Emitter<S> {
     pub fn new(sink: S, max_held: usize) -> Emitter<S> {
         Emitter {
+            prints_lines: sink.prints_lines(),
             sink,
             queue: VecDeque::new(),
             held_bytes: 0,
             max_held,
             late: 0,
         }
+    }
+
+    /// True when a line without events would be neither written nor
+    /// held: the sink prints no lines and nothing waits.
+    pub fn skips_plain_lines(&self) -> bool {
+        !self.prints_lines && self.queue.is_empty()
     }
 
     /// Take a line. `waiting` is how many of its events are symptoms
@@ -94,6 +115,9 @@ impl<S: Sink> Emitter<S> {
         waiting: usize,
     ) -> io::Result<()> {
         if self.queue.is_empty() && waiting == 0 {
+            if !self.prints_lines && events.is_empty() {
+                return Ok(());
+            }
             return self.sink.line(line, &events, &[]);
         }
         self.held_bytes += line.raw.len();
@@ -101,7 +125,12 @@ impl<S: Sink> Emitter<S> {
             source: line.source,
             line: line.line,
             time: line.time,
-            raw: line.raw.to_vec(),
+            raw: if self.prints_lines {
+                line.raw.to_vec()
+            } else {
+                Vec::new()
+            },
+            bytes: line.raw.len(),
             continuation: line.continuation,
             events,
             explanations: Vec::new(),
@@ -154,7 +183,7 @@ impl<S: Sink> Emitter<S> {
 
     fn pop_front(&mut self) -> io::Result<()> {
         if let Some(h) = self.queue.pop_front() {
-            self.held_bytes -= h.raw.len();
+            self.held_bytes -= h.bytes;
             let line = OutLine {
                 source: h.source,
                 line: h.line,
@@ -203,6 +232,10 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 
     fn late(&mut self, explanation: &Explanation) -> io::Result<()> {
         (**self).late(explanation)
+    }
+
+    fn prints_lines(&self) -> bool {
+        (**self).prints_lines()
     }
 
     fn flush(&mut self) -> io::Result<()> {

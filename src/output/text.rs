@@ -139,6 +139,10 @@ impl<W: Write> Sink for TextSink<W> {
         self.write_explanation(explanation, true)
     }
 
+    fn prints_lines(&self) -> bool {
+        !self.annotations_only
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
