@@ -277,6 +277,25 @@ impl Handle {
         chunk.limit = u64::MAX;
     }
 
+    /// End without reading more: hand out what is buffered (a partial
+    /// line) and stop.
+    fn close_here(&mut self) {
+        let chunk = self.reader.get_mut();
+        chunk.closing = true;
+        chunk.limit = chunk.pos;
+    }
+
+    /// `inode 12 read 300/420 draining` for trace logs.
+    fn describe(&self) -> String {
+        let c = self.chunk();
+        let state = match (c.closing, self.replaced.is_some()) {
+            (true, _) => " closing",
+            (false, true) => " draining",
+            (false, false) => "",
+        };
+        format!("inode {} read {}/{}{state}", self.id.ino, c.pos, c.limit)
+    }
+
     /// Offset of the first byte not yet handed out.
     fn consumed(&self) -> u64 {
         self.base + self.reader.position()
@@ -383,6 +402,16 @@ impl FollowedFile {
         self.check_truncation(now);
         self.retire(now);
         self.snapshot(now);
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let files: Vec<String> =
+                self.handles.iter().map(Handle::describe).collect();
+            tracing::trace!(
+                "{}: {:?}; files {}",
+                self.path.display(),
+                self.health,
+                files.join(", ")
+            );
+        }
     }
 
     /// The first look: open what `start` says.
@@ -550,14 +579,11 @@ impl FollowedFile {
                     // Rotated back between stat and open; next refresh.
                     return;
                 }
-                match Handle::new(
-                    file,
-                    self.path.clone(),
-                    id,
-                    0,
-                    &self.opts,
-                    now,
-                ) {
+                // The file's own path (a symlink resolved): its copies
+                // and rotated names are beside it, not beside the link.
+                let real = fs::canonicalize(&self.path)
+                    .unwrap_or_else(|_| self.path.clone());
+                match Handle::new(file, real, id, 0, &self.opts, now) {
                     Ok(h) => {
                         self.handles.push_back(h);
                         self.current = Some(id);
@@ -628,13 +654,18 @@ impl FollowedFile {
 
         let h = &mut self.handles[i];
         let mut copied_from = None;
-        if let Some((file, copy_path, copy_id)) = copy {
-            h.reader.get_mut().file = file;
-            h.id = copy_id;
-            h.path = copy_path.clone();
-            copied_from = Some(copy_path);
+        match copy {
+            Some((file, copy_path, copy_id)) => {
+                h.reader.get_mut().file = file;
+                h.id = copy_id;
+                h.path = copy_path.clone();
+                copied_from = Some(copy_path);
+                h.close();
+            }
+            // What was not read is gone with the truncation; the file
+            // itself is read again from its start, just after.
+            None => h.close_here(),
         }
-        h.close();
         h.replaced = Some(now);
         self.changes.push(Change::Truncated {
             at: read,

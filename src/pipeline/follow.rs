@@ -322,6 +322,12 @@ impl<'c> Follow<'c> {
     fn run<S: Sink>(&mut self, stage: &mut Stages<S>) -> io::Result<()> {
         let tick = Duration::from_millis(250);
         let mut more = false;
+        let names: Vec<&str> = self
+            .tracked
+            .iter()
+            .map(|t| t.health.name.as_str())
+            .collect();
+        tracing::info!("following {}", names.join(", "));
         loop {
             // Wait for something to happen.
             let now = Instant::now();
@@ -393,11 +399,16 @@ impl<'c> Follow<'c> {
         for (i, src) in self.files.iter_mut().enumerate() {
             src.reader.refresh(now);
             let t = &mut self.tracked[i];
+            let mut rewatch = *src.reader.health() == Health::Missing;
             for change in src.reader.take_changes() {
                 report_change(&src.name, &change, &mut t.health);
-                if matches!(change, Change::Opened { .. } | Change::Rotated) {
-                    self.watch.name(src.reader.path());
-                }
+                rewatch |=
+                    matches!(change, Change::Opened { .. } | Change::Rotated);
+            }
+            if rewatch {
+                // A symlink may lead somewhere new: watch there too, before
+                // the file it names appears.
+                self.watch.name(src.reader.path());
             }
             let trouble = match src.reader.health() {
                 Health::Following => None,
