@@ -27,7 +27,7 @@ use crate::input::cgroup::{self, Cgroup, Observation};
 use crate::input::follow::{self, Change, FollowedFile, Health, Start};
 use crate::input::framing::Lines;
 use crate::input::kmsg::{self, Kmsg};
-use crate::input::state::{KmsgState, NameState, State};
+use crate::input::state::{Journal, KmsgState, NameState, State};
 use crate::input::watch::Watch;
 use crate::metrics::{Metrics, SourceHealth, server};
 use crate::output::{Notice, NoticeLevel, Sink};
@@ -103,6 +103,15 @@ impl FollowConfig {
 /// timers again (a long backlog at start is read in several batches).
 const BATCH: usize = 4096;
 
+/// How often the loop wakes without being woken while something waits
+/// on time: a symptom's window, a rotated file going quiet, a name to
+/// appear. This bounds how late a window-closing explanation comes.
+const TICK: Duration = Duration::from_millis(250);
+
+/// How often it wakes when nothing waits: only the safety net for a
+/// missed notification, and the silence check.
+const IDLE_TICK: Duration = Duration::from_secs(2);
+
 /// How long a followed name may be missing before it is reported (a
 /// rotation leaves it missing for a moment).
 const MISSING_GRACE: Duration = Duration::from_secs(5);
@@ -139,7 +148,11 @@ struct Follow<'c> {
     cgroup: Option<CgroupInput>,
     tracked: Vec<Tracked>,
     metrics: Option<Arc<Metrics>>,
-    state_text: String,
+    /// This boot's id, read once, for the kernel log's checkpoint.
+    boot_id: Option<String>,
+    journal: Option<Journal>,
+    /// The checkpoint last written, to write only changes.
+    last_state: Option<State>,
     state_written: Option<Instant>,
     state_failed: bool,
     latest: Option<Timestamp>,
@@ -308,7 +321,9 @@ impl<'c> Follow<'c> {
             cgroup,
             tracked,
             metrics,
-            state_text: String::new(),
+            boot_id: kmsg::boot_id(),
+            journal: fc.state.clone().map(Journal::new),
+            last_state: None,
             state_written: None,
             state_failed: false,
             latest: None,
@@ -320,7 +335,6 @@ impl<'c> Follow<'c> {
 
     /// The loop: wait, look, read, decide, write, checkpoint.
     fn run<S: Sink>(&mut self, stage: &mut Stages<S>) -> io::Result<()> {
-        let tick = Duration::from_millis(250);
         let mut more = false;
         let names: Vec<&str> = self
             .tracked
@@ -331,7 +345,16 @@ impl<'c> Follow<'c> {
         loop {
             // Wait for something to happen.
             let now = Instant::now();
-            let mut timeout = if more { Duration::ZERO } else { tick };
+            let waiting = stage.correlator.pending() > 0
+                || self.files.iter().any(|f| {
+                    f.reader.open_files() != 1
+                        || *f.reader.health() != Health::Following
+                });
+            let mut timeout = match (more, waiting) {
+                (true, _) => Duration::ZERO,
+                (false, true) => TICK,
+                (false, false) => IDLE_TICK,
+            };
             if let Some(c) = &self.cgroup {
                 timeout = timeout.min(c.cg.next_check(now));
             }
@@ -579,19 +602,21 @@ impl<'c> Follow<'c> {
             if let Some(seq) = k.reader.last_seq() {
                 state.kmsg = Some(KmsgState {
                     path: k.name.clone(),
-                    boot_id: kmsg::boot_id(),
+                    boot_id: self.boot_id.clone(),
                     seq,
                     lines: k.reader.lines(),
                 });
             }
         }
-        let text = state.to_text();
-        if text == self.state_text {
+        if self.last_state.as_ref() == Some(&state) {
             return;
         }
-        match State::save_text(path, &text) {
+        let Some(journal) = self.journal.as_mut() else {
+            return;
+        };
+        match journal.write(&state) {
             Ok(()) => {
-                self.state_text = text;
+                self.last_state = Some(state);
                 self.state_written = Some(Instant::now());
                 self.state_failed = false;
             }
