@@ -139,7 +139,7 @@ pub struct FollowArgs {
 
     /// cgroup v1: limit hits per second (memory.failcnt) that count as a
     /// memory stall.
-    #[arg(long, value_name = "PER_SECOND", default_value_t = 1000.0)]
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 10_000.0)]
     pub stall_failcnt: f64,
 
     /// Warn on stderr when a followed file produced no line for this

@@ -176,3 +176,101 @@ fn a_folder_without_memory_counters_is_refused() {
     let err = Cgroup::open(dir.path(), Options::default()).err().unwrap();
     assert!(err.to_string().contains("not a memory cgroup"), "{err}");
 }
+
+/// One row of fixtures/cgroup-stall/samples.tsv: a real stall without a
+/// kill, sampled every 0.2 s (see the capture script there).
+struct Row {
+    t: f64,
+    phase: String,
+    failcnt: u64,
+    under_oom: u64,
+    oom_kill: u64,
+    psi_some: u64,
+    psi_full: u64,
+}
+
+fn captured_stall() -> Vec<Row> {
+    let text = include_str!("../../../fixtures/cgroup-stall/samples.tsv");
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let int = |i: usize| f[i].parse::<u64>().unwrap_or(0);
+            Row {
+                t: f[0].parse().unwrap(),
+                phase: f[1].to_owned(),
+                failcnt: int(2),
+                under_oom: int(4),
+                oom_kill: int(5),
+                psi_some: int(6),
+                psi_full: int(7),
+            }
+        })
+        .collect()
+}
+
+/// Replay the captured counters through a watched folder laid out as v1
+/// or v2, and say in which phases stalls (or kills) were observed.
+fn replay(v2: bool) -> Vec<(String, Observation)> {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write_row = |r: &Row| {
+        if v2 {
+            write_events(d, 0, r.oom_kill);
+            fs::write(
+                d.join("memory.pressure"),
+                format!(
+                    "some avg10=0.00 avg60=0.00 avg300=0.00 total={}\n\
+                     full avg10=0.00 avg60=0.00 avg300=0.00 total={}\n",
+                    r.psi_some, r.psi_full
+                ),
+            )
+            .unwrap();
+        } else {
+            fs::write(
+                d.join("memory.oom_control"),
+                format!(
+                    "oom_kill_disable 0\nunder_oom {}\noom_kill {}\n",
+                    r.under_oom, r.oom_kill
+                ),
+            )
+            .unwrap();
+            fs::write(d.join("memory.failcnt"), format!("{}\n", r.failcnt))
+                .unwrap();
+        }
+    };
+    let rows = captured_stall();
+    write_row(&rows[0]);
+    let mut cg = Cgroup::open(d, Options::default()).unwrap();
+    assert_eq!(cg.version(), if v2 { Version::V2 } else { Version::V1 });
+    let t0 = Instant::now();
+    let mut seen = Vec::new();
+    for r in &rows {
+        write_row(r);
+        let at = t0 + Duration::from_secs_f64(r.t);
+        for o in cg.check(at).unwrap() {
+            seen.push((r.phase.clone(), o));
+        }
+    }
+    seen
+}
+
+#[test]
+fn a_captured_stall_is_seen_in_failcnt_and_psi_and_quiet_is_not() {
+    for v2 in [false, true] {
+        let seen = replay(v2);
+        assert!(!seen.is_empty(), "v2={v2}: no stall seen");
+        for (phase, o) in &seen {
+            let Observation::Stall(s) = o else {
+                panic!("v2={v2}: nothing was killed, yet {o:?}")
+            };
+            // A sample that ends just after the process does still
+            // covers the stall.
+            assert!(phase != "before", "v2={v2}: {phase}: {s:?}");
+            assert_eq!(s.reason, if v2 { "psi" } else { "failcnt" });
+        }
+        // A stall that goes on is said once, then again only after
+        // `stall_repeat` (30 s; the capture's stall is shorter).
+        assert_eq!(seen.len(), 1, "v2={v2}: {seen:?}");
+    }
+}
