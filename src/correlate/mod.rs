@@ -194,6 +194,11 @@ impl Correlator {
         s
     }
 
+    /// Symptoms waiting for their window to close.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
     /// How long after a symptom (in log time) its decision may wait.
     pub fn decision_delay(&self) -> i64 {
         self.max_after

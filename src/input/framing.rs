@@ -100,6 +100,12 @@ impl<R: Read> LineReader<R> {
         &self.inner
     }
 
+    /// The underlying reader, to change what it will read next (a
+    /// followed file's readable end moves as the file grows).
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
     /// Bytes handed out so far (the offset of the next line).
     pub fn position(&self) -> u64 {
         self.offset
@@ -257,6 +263,50 @@ impl<R: Read> LineReader<R> {
             let grown = (self.buf.len() * 2).min(self.max_line + BLOCK);
             self.buf.resize(grown.max(self.buf.len() + 1), 0);
         }
+    }
+}
+
+/// Lines one at a time, the way the pipeline's sources read them: fill
+/// the next line, look at it, consume it. [`LineReader`] is the plain
+/// implementation; a followed file and the kernel log add what they must
+/// do between lines (rotation, lost records) behind the same calls.
+pub trait Lines {
+    /// Make the next line current without consuming it; false at the end
+    /// of the input. `WouldBlock` means nothing to read for now.
+    fn fill_line(&mut self) -> io::Result<bool>;
+
+    /// The current line, after `fill_line` returned true.
+    fn current(&self) -> Option<Line<'_>>;
+
+    /// Consume the current line.
+    fn consume(&mut self);
+
+    /// Whether the next `fill_line` can succeed without reading.
+    fn has_buffered_line(&self) -> bool;
+
+    /// Lines cut into pieces because they passed the maximum length.
+    fn long_lines(&self) -> u64;
+}
+
+impl<R: Read> Lines for LineReader<R> {
+    fn fill_line(&mut self) -> io::Result<bool> {
+        LineReader::fill_line(self)
+    }
+
+    fn current(&self) -> Option<Line<'_>> {
+        LineReader::current(self)
+    }
+
+    fn consume(&mut self) {
+        LineReader::consume(self)
+    }
+
+    fn has_buffered_line(&self) -> bool {
+        LineReader::has_buffered_line(self)
+    }
+
+    fn long_lines(&self) -> u64 {
+        self.long_lines
     }
 }
 

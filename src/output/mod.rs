@@ -32,6 +32,36 @@ pub struct OutLine<'a> {
     pub continuation: bool,
 }
 
+/// Something truecause must say in its output that is neither an input
+/// line nor an explanation: kernel records lost before they were read,
+/// a cgroup counting a kill. Printed where it happens, marked like an
+/// explanation (text) or as its own object type (JSON).
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub level: NoticeLevel,
+    pub source: SourceId,
+    pub time: Option<Timestamp>,
+    pub message: String,
+}
+
+/// How much a notice matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeLevel {
+    /// Evidence observed (a cgroup counter moved).
+    Info,
+    /// Evidence may be missing.
+    Warning,
+}
+
+impl NoticeLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeLevel::Info => "info",
+            NoticeLevel::Warning => "warning",
+        }
+    }
+}
+
 /// Writes one output format.
 pub trait Sink {
     /// Write a line, its events, and the explanations of its symptoms.
@@ -51,6 +81,9 @@ pub trait Sink {
     fn prints_lines(&self) -> bool {
         true
     }
+
+    /// Write a notice.
+    fn notice(&mut self, notice: &Notice) -> io::Result<()>;
 
     fn flush(&mut self) -> io::Result<()>;
 }
@@ -196,6 +229,11 @@ impl<S: Sink> Emitter<S> {
         Ok(())
     }
 
+    /// Write a notice at once, ahead of any held lines.
+    pub fn notice(&mut self, notice: &Notice) -> io::Result<()> {
+        self.sink.notice(notice)
+    }
+
     pub fn flush(&mut self) -> io::Result<()> {
         self.sink.flush()
     }
@@ -236,6 +274,10 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 
     fn prints_lines(&self) -> bool {
         (**self).prints_lines()
+    }
+
+    fn notice(&mut self, notice: &Notice) -> io::Result<()> {
+        (**self).notice(notice)
     }
 
     fn flush(&mut self) -> io::Result<()> {

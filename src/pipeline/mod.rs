@@ -10,28 +10,37 @@
 //! - live ([`Input::Stdin`] alone): lines are taken as they arrive, the
 //!   watermark is the latest time seen, and when input goes quiet the
 //!   watermark moves on with the wall clock so that pending symptoms are
-//!   still decided.
+//!   still decided;
+//! - follow ([`Config::follow`]): files followed through rotation, the
+//!   kernel log and a memory cgroup, woken by file system notifications;
+//!   the lines available are merged by time, the watermark is the latest
+//!   time seen, moved on by the wall clock when the sources are quiet.
 
+mod follow;
 mod live;
 mod replay;
 mod source;
+mod wake;
 
+use follow::drive_follow;
+pub use follow::{FollowConfig, FromWhere};
 use live::drive_live;
 use replay::{drive_replay, open_sources};
 use source::Source;
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use crate::correlate::{Correlator, Decision, Limits, Stats};
 use crate::envelope::Envelope;
-use crate::event::{Event, Writer};
+use crate::event::{Event, Value, Writer};
 use crate::extract::{Extractor, Found, LineInfo};
 use crate::input::framing::Line;
 use crate::input::{self, ByteStream};
 use crate::output::json::JsonSink;
 use crate::output::text::TextSink;
-use crate::output::{Emitter, MAX_HELD, OutLine, Sink};
+use crate::output::{Emitter, MAX_HELD, Notice, OutLine, Sink};
 use crate::record::{Origin, SourceId, Sources};
 use crate::rules::RuleSet;
 use crate::time::{self, Timestamp, Zone};
@@ -76,6 +85,8 @@ pub struct Config {
     /// Milliseconds a live stream waits for input before moving its
     /// watermark on by the wall clock.
     pub tick_ms: i32,
+    /// Follow mode: what to follow instead of `inputs`.
+    pub follow: Option<FollowConfig>,
 }
 
 impl Default for Config {
@@ -91,6 +102,7 @@ impl Default for Config {
             max_line: input::framing::MAX_LINE,
             max_held: MAX_HELD,
             tick_ms: 250,
+            follow: None,
         }
     }
 }
@@ -108,6 +120,8 @@ pub struct Summary {
     pub stats: Stats,
     /// True when output stopped because the reader went away.
     pub broken_pipe: bool,
+    /// Explanations by root cause kind.
+    pub by_cause: BTreeMap<String, u64>,
 }
 
 /// How lines are turned into events.
@@ -128,7 +142,10 @@ pub fn run<W: Write>(
     rules: RuleSet,
     out: W,
 ) -> io::Result<Summary> {
-    let names: Vec<String> = config.inputs.iter().map(Input::name).collect();
+    let names: Vec<String> = match &config.follow {
+        Some(f) => f.source_names(),
+        None => config.inputs.iter().map(Input::name).collect(),
+    };
     with_sink(config, &names, out, |sink| {
         drive(config, rules, sink, None, Path::Fast)
     })
@@ -204,9 +221,12 @@ fn drive<S: Sink>(
         decisions: Vec::new(),
         summary: Summary::default(),
         record_pids: Vec::new(),
+        source_cgroup: Vec::new(),
     };
     let live = streams.is_none() && config.inputs == [Input::Stdin];
-    let result = if live {
+    let result = if streams.is_none() && config.follow.is_some() {
+        drive_follow(config, &mut stage)
+    } else if live {
         drive_live(config, &mut stage)
     } else {
         let sources = match streams {
@@ -256,6 +276,10 @@ pub(super) struct Stages<S> {
     /// line with no envelope (a traceback's) belongs to that record, and
     /// takes its writer as it takes its time.
     record_pids: Vec<Option<u32>>,
+    /// Per source, the cgroup its writer runs in (`--cgroup` with
+    /// followed files): given to the events of its lines that name none,
+    /// so that they join the cgroup's own events.
+    source_cgroup: Vec<Option<String>>,
 }
 
 impl<S: Sink> Stages<S> {
@@ -353,6 +377,13 @@ impl<S: Sink> Stages<S> {
                 }
             }
         }
+        if let Some(Some(cgroup)) = self.source_cgroup.get(source as usize) {
+            for event in self.events.iter_mut() {
+                if !event.from_kernel && event.get("cgroup").is_none() {
+                    event.set("cgroup", Value::Str(cgroup.clone()));
+                }
+            }
+        }
         let mut kept = Vec::new();
         if !self.events.is_empty() {
             for event in self.events.drain(..) {
@@ -381,9 +412,24 @@ impl<S: Sink> Stages<S> {
             return Ok(());
         }
         for d in self.decisions.drain(..) {
+            if let Some(e) = &d.explanation {
+                *self
+                    .summary
+                    .by_cause
+                    .entry(e.cause.kind.to_string())
+                    .or_default() += 1;
+            }
             self.emitter.decision(d)?;
         }
         Ok(())
+    }
+
+    /// An event made by code rather than by a rule (a cgroup counter
+    /// moved): said as a notice, then correlated like any other.
+    fn event(&mut self, event: Event, notice: &Notice) -> io::Result<()> {
+        self.emitter.notice(notice)?;
+        self.correlator.push(event, &mut self.decisions);
+        self.deliver()
     }
 
     fn finish(&mut self) -> io::Result<()> {
