@@ -51,6 +51,7 @@ fn init_logging(level: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
         .event_format(Plain)
         .init();
 }
@@ -246,7 +247,14 @@ fn follow_from(
 
 /// Load rules; any error is fatal for a run (warnings go to stderr).
 fn load_rules(load: &LoadOptions) -> anyhow::Result<RuleSet> {
+    let started = std::time::Instant::now();
     let (set, problems) = rules::load(load);
+    tracing::debug!(
+        patterns = set.patterns.len(),
+        explains = set.explains.len(),
+        elapsed = ?started.elapsed(),
+        "rules loaded"
+    );
     let mut errors = 0;
     for p in &problems {
         if p.warning {
