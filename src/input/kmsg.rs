@@ -22,7 +22,7 @@
 //! plain file to its end.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
@@ -136,10 +136,7 @@ impl Kmsg {
             // while no writer has it open.
             options.write(true);
         }
-        let mut file = options.open(path)?;
-        if kind == Kind::Device && start == Start::End {
-            file.seek(SeekFrom::End(0))?;
-        }
+        let file = options.open(path)?;
         let last_seq = match start {
             Start::After(seq) => Some(seq),
             _ => None,
@@ -149,7 +146,7 @@ impl Kmsg {
             spill: Vec::new(),
             spill_at: 0,
         };
-        Ok(Kmsg {
+        let mut kmsg = Kmsg {
             reader: LineReader::with_limits(
                 reader,
                 4 * RECORD_MAX,
@@ -163,7 +160,35 @@ impl Kmsg {
             lost: 0,
             unreported_lost: 0,
             overruns: 0,
-        })
+        };
+        if kind == Kind::Device && start == Start::End {
+            kmsg.skip_to_end()?;
+        }
+        Ok(kmsg)
+    }
+
+    /// Read past every record already logged, remembering the last
+    /// sequence number: a checkpoint taken before any new record comes
+    /// then still says where to go on from (seeking to the end would not
+    /// tell it).
+    fn skip_to_end(&mut self) -> io::Result<()> {
+        loop {
+            match self.reader.fill_line() {
+                Ok(true) => {
+                    let line = self.reader.current().expect("filled");
+                    if let Some(seq) = record_seq(line.raw) {
+                        self.last_seq = Some(seq);
+                    }
+                    self.reader.consume();
+                }
+                Ok(false) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub fn kind(&self) -> Kind {
@@ -393,13 +418,14 @@ mod tests {
     }
 
     #[test]
-    fn the_device_starts_at_its_end() {
+    fn the_device_starts_at_its_end_knowing_the_last_sequence_number() {
         // Reading /dev/kmsg needs privileges; where it cannot be opened
         // there is nothing to check.
         let Ok(mut k) = Kmsg::open(Path::new(DEV_KMSG), Start::End, 0) else {
             return;
         };
         assert_eq!(k.kind(), Kind::Device);
+        assert!(k.last_seq().is_some(), "the ring is never empty after boot");
         match k.fill_line() {
             Err(e) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock),
             Ok(_) => {
