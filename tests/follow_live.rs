@@ -359,3 +359,44 @@ fn records_written_to_the_kernel_log_are_read_live() {
         "older records are not read: it starts at the end"
     );
 }
+
+#[test]
+fn synthetic_cgroup_kill_count_explains_an_sdk_process_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cg = synthetic_cgroup(dir.path());
+    let cg_arg = cg.display().to_string();
+    let tc = follow(
+        dir.path(),
+        &["--from", "start", "--cgroup", &cg_arg, "--format", "json"],
+        &["worker.log"],
+    );
+    write_events(&cg, 1);
+    assert!(
+        tc.wait_line("oom_kill 0 -> 1", 5 * SECOND),
+        "{:?}",
+        tc.lines()
+    );
+    append(
+        &dir.path().join("worker.log"),
+        &format!(
+            "{} ERROR claude_agent_sdk._internal.query[4100]: Fatal error in \
+             message reader: Command failed with exit code -9 (exit code: \
+             -9)\n",
+            py_now()
+        ),
+    );
+    assert!(tc.wait_line("exit code -9", 5 * SECOND));
+    let (code, lines, _) = tc.stop();
+    assert_eq!(code, Some(0));
+    let explanations: Vec<serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|o| o["type"] == "explanation")
+        .collect();
+    let e = explanations.first().expect("explained at SIGTERM");
+    assert_eq!(e["rule"], "cgroup.sdk-cli-oom-killed");
+    assert_eq!(e["cause"]["kind"], "oom_kill");
+    assert_eq!(e["cause"]["counter"], "oom_kill");
+    assert_eq!(e["confidence"], "medium");
+    assert_eq!(e["joined_on"], serde_json::json!(["cgroup"]));
+}

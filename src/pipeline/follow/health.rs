@@ -62,7 +62,10 @@ impl Tracked {
                 if self.trouble_reported {
                     tracing::info!("{name}: readable again");
                 }
-                self.trouble_since = None;
+                if self.trouble_since.take().is_some() {
+                    // Silence is counted from when it could be read.
+                    self.quiet_since = now;
+                }
                 self.trouble_reported = false;
                 self.health.up = true;
             }
@@ -90,7 +93,11 @@ impl Tracked {
     /// Warn once when the source has produced nothing for `silence`.
     pub(super) fn check_silence(&mut self, silence: Duration, now: Instant) {
         let quiet = now.duration_since(self.quiet_since);
-        if quiet >= silence && !self.silence_reported {
+        // A missing or unreadable source is reported as such already.
+        if quiet >= silence
+            && !self.silence_reported
+            && self.trouble_since.is_none()
+        {
             tracing::warn!(
                 "{}: no line for {}",
                 self.health.name,
@@ -148,5 +155,51 @@ pub(super) fn report_change(
         Change::ReadFailed { error } => {
             tracing::error!("{name}: read failed, file closed: {error}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_is_said_once_and_not_for_a_missing_file() {
+        let t0 = Instant::now();
+        let minute = Duration::from_secs(60);
+        let mut t = Tracked::new("w.log".into(), "file", t0);
+        t.set_trouble("w.log", Some("does not exist".into()), t0);
+        t.check_silence(minute, t0 + 2 * minute);
+        assert!(!t.silence_reported, "missing is reported as missing");
+
+        // It appears: silence counts from then.
+        t.set_trouble("w.log", None, t0 + 2 * minute);
+        t.check_silence(minute, t0 + 2 * minute);
+        assert!(!t.silence_reported);
+        t.check_silence(minute, t0 + 3 * minute);
+        assert!(t.silence_reported);
+
+        t.line("w.log", t0 + 4 * minute);
+        assert!(!t.silence_reported, "a line ends the silence");
+        assert_eq!(t.health.lines, 1);
+    }
+
+    #[test]
+    fn a_missing_name_is_reported_after_the_grace_an_unreadable_one_at_once() {
+        let t0 = Instant::now();
+        let mut t = Tracked::new("w.log".into(), "file", t0);
+        t.set_trouble("w.log", Some("does not exist".into()), t0);
+        assert!(!t.trouble_reported, "a rotation leaves it missing briefly");
+        t.set_trouble(
+            "w.log",
+            Some("does not exist".into()),
+            t0 + MISSING_GRACE,
+        );
+        assert!(t.trouble_reported && !t.health.up);
+
+        let mut u = Tracked::new("x.log".into(), "file", t0);
+        u.set_trouble("x.log", Some("cannot be read: denied".into()), t0);
+        assert!(u.trouble_reported);
+        u.set_trouble("x.log", None, t0);
+        assert!(!u.trouble_reported && u.health.up);
     }
 }
