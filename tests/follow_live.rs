@@ -213,6 +213,20 @@ fn synthetic_cgroup(dir: &Path) -> std::path::PathBuf {
     cg
 }
 
+/// Follow `worker.log` from its start with a synthetic cgroup; `extra`
+/// flags added.
+fn follow_with_cgroup(
+    dir: &Path,
+    extra: &[&str],
+) -> (std::path::PathBuf, Running) {
+    let cg = synthetic_cgroup(dir);
+    let cg_arg = cg.display().to_string();
+    let mut args = vec!["--from", "start", "--cgroup", &cg_arg];
+    args.extend_from_slice(extra);
+    let tc = follow(dir, &args, &["worker.log"]);
+    (cg, tc)
+}
+
 fn write_events(cg: &Path, kills: u64) {
     fs::write(
         cg.join("memory.events"),
@@ -236,13 +250,7 @@ fn write_pressure(cg: &Path, some_us: u64) {
 fn synthetic_cgroup_kill_count_explains_a_sigkilled_child_without_kernel_log()
 {
     let dir = tempfile::tempdir().unwrap();
-    let cg = synthetic_cgroup(dir.path());
-    let cg_arg = cg.display().to_string();
-    let tc = follow(
-        dir.path(),
-        &["--from", "start", "--cgroup", &cg_arg],
-        &["worker.log"],
-    );
+    let (cg, tc) = follow_with_cgroup(dir.path(), &[]);
     write_events(&cg, 1);
     assert!(
         tc.wait_line("oom_kill 0 -> 1", 5 * SECOND),
@@ -268,13 +276,7 @@ fn synthetic_cgroup_kill_count_explains_a_sigkilled_child_without_kernel_log()
 #[test]
 fn synthetic_cgroup_memory_stall_explains_an_sdk_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    let cg = synthetic_cgroup(dir.path());
-    let cg_arg = cg.display().to_string();
-    let tc = follow(
-        dir.path(),
-        &["--from", "start", "--cgroup", &cg_arg],
-        &["worker.log"],
-    );
+    let (cg, tc) = follow_with_cgroup(dir.path(), &[]);
     // Pressure is sampled every second: the first sample (as the loop
     // starts) is the base, the next one sees 3 s of stall in about 1 s.
     std::thread::sleep(Duration::from_millis(300));
@@ -363,13 +365,7 @@ fn records_written_to_the_kernel_log_are_read_live() {
 #[test]
 fn synthetic_cgroup_kill_count_explains_an_sdk_process_error() {
     let dir = tempfile::tempdir().unwrap();
-    let cg = synthetic_cgroup(dir.path());
-    let cg_arg = cg.display().to_string();
-    let tc = follow(
-        dir.path(),
-        &["--from", "start", "--cgroup", &cg_arg, "--format", "json"],
-        &["worker.log"],
-    );
+    let (cg, tc) = follow_with_cgroup(dir.path(), &["--format", "json"]);
     write_events(&cg, 1);
     assert!(
         tc.wait_line("oom_kill 0 -> 1", 5 * SECOND),
