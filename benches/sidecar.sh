@@ -6,7 +6,7 @@
 # benches/README-sidecar.md for the figures.
 #
 # Usage: benches/sidecar.sh [--load-seconds N] [--idle-seconds N]
-#                           [--rounds N] [--rate N]
+#                           [--rounds N] [--rate N] [--evidence-every N]
 # Builds the release binary first. Needs python3 and GNU tail.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

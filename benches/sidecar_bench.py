@@ -16,6 +16,9 @@ inputs:
 2. load: three followed files and the FIFO at LINES_PER_SEC lines a
    second in all, for LOAD_SECONDS; resident memory (VmRSS, VmHWM) and
    CPU time sampled every half second.
+   One line in EVIDENCE_EVERY (10,000) is a SIGKILLed child's death,
+   and one in EVIDENCE_EVERY a kernel kill of another pid, so the
+   correlator keeps, decides and expires events along the way.
 3. idle: nothing written for IDLE_SECONDS; CPU time used.
 
 Memory and CPU of a process tree are summed over the process and its
@@ -25,7 +28,7 @@ ticks). The figures are printed as a Markdown table, with ratios
 truecause / peer.
 
 Usage: sidecar_bench.py TRUECAUSE_BINARY [--load-seconds N]
-       [--idle-seconds N] [--rounds N] [--rate N]
+       [--idle-seconds N] [--rounds N] [--rate N] [--evidence-every N]
 Only the standard library is used.
 """
 
@@ -208,6 +211,9 @@ def main():
     ap.add_argument("--idle-seconds", type=float, default=20)
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--rate", type=int, default=2000)
+    ap.add_argument("--evidence-every", type=int, default=10000,
+                    help="one line in N is a SIGKILLed child, one in N a "
+                    "kernel kill of another pid (0: none)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="truecause-bench-")
@@ -297,7 +303,20 @@ def main():
         due = int((time.monotonic() - start) * args.rate)
         while n < due:
             n += 1
-            if n % 10 == 0:
+            every = args.evidence_every
+            if every and n % every == 0:
+                # Evidence too, so the correlator keeps and expires
+                # events: a SIGKILLed child, and a kill of another pid.
+                logs[n % 3].write(
+                    f"{py_stamp()} ERROR worker[4100]: job {n}: child "
+                    f"{n} exited with returncode -9 after 1.0s\n")
+            elif every and n % every == every // 2:
+                kernel(f"Memory cgroup out of memory: Killed process "
+                       f"{n} (claude) total-vm:1180680kB, "
+                       f"anon-rss:189380kB, file-rss:47360kB, "
+                       f"shmem-rss:0kB, UID:0 pgtables:820kB "
+                       f"oom_score_adj:0")
+            elif n % 10 == 0:
                 kernel(f"audit: type=1400 audit({time.time():.3f}:{n}): "
                        f"apparmor=\"ALLOWED\" operation=\"open\" n={n}")
             else:
@@ -350,7 +369,8 @@ def main():
         return a / b if b else float("inf")
 
     print(f"lines written in the load phase: {n} in {load_secs:.1f} s "
-          f"({n / load_secs:.0f} lines/s)")
+          f"({n / load_secs:.0f} lines/s; evidence every "
+          f"{args.evidence_every or 'never'})")
     print()
     print("| measure | truecause | peer: tail -F \\| python | ratio |")
     print("| --- | --- | --- | --- |")

@@ -213,6 +213,20 @@ fn synthetic_cgroup(dir: &Path) -> std::path::PathBuf {
     cg
 }
 
+/// Follow `worker.log` from its start with a synthetic cgroup; `extra`
+/// flags added.
+fn follow_with_cgroup(
+    dir: &Path,
+    extra: &[&str],
+) -> (std::path::PathBuf, Running) {
+    let cg = synthetic_cgroup(dir);
+    let cg_arg = cg.display().to_string();
+    let mut args = vec!["--from", "start", "--cgroup", &cg_arg];
+    args.extend_from_slice(extra);
+    let tc = follow(dir, &args, &["worker.log"]);
+    (cg, tc)
+}
+
 fn write_events(cg: &Path, kills: u64) {
     fs::write(
         cg.join("memory.events"),
@@ -236,13 +250,7 @@ fn write_pressure(cg: &Path, some_us: u64) {
 fn synthetic_cgroup_kill_count_explains_a_sigkilled_child_without_kernel_log()
 {
     let dir = tempfile::tempdir().unwrap();
-    let cg = synthetic_cgroup(dir.path());
-    let cg_arg = cg.display().to_string();
-    let tc = follow(
-        dir.path(),
-        &["--from", "start", "--cgroup", &cg_arg],
-        &["worker.log"],
-    );
+    let (cg, tc) = follow_with_cgroup(dir.path(), &[]);
     write_events(&cg, 1);
     assert!(
         tc.wait_line("oom_kill 0 -> 1", 5 * SECOND),
@@ -268,13 +276,7 @@ fn synthetic_cgroup_kill_count_explains_a_sigkilled_child_without_kernel_log()
 #[test]
 fn synthetic_cgroup_memory_stall_explains_an_sdk_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    let cg = synthetic_cgroup(dir.path());
-    let cg_arg = cg.display().to_string();
-    let tc = follow(
-        dir.path(),
-        &["--from", "start", "--cgroup", &cg_arg],
-        &["worker.log"],
-    );
+    let (cg, tc) = follow_with_cgroup(dir.path(), &[]);
     // Pressure is sampled every second: the first sample (as the loop
     // starts) is the base, the next one sees 3 s of stall in about 1 s.
     std::thread::sleep(Duration::from_millis(300));
@@ -358,4 +360,39 @@ fn records_written_to_the_kernel_log_are_read_live() {
         lines.iter().all(|l| !l.contains("truecause-test-0")),
         "older records are not read: it starts at the end"
     );
+}
+
+#[test]
+fn synthetic_cgroup_kill_count_explains_an_sdk_process_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cg, tc) = follow_with_cgroup(dir.path(), &["--format", "json"]);
+    write_events(&cg, 1);
+    assert!(
+        tc.wait_line("oom_kill 0 -> 1", 5 * SECOND),
+        "{:?}",
+        tc.lines()
+    );
+    append(
+        &dir.path().join("worker.log"),
+        &format!(
+            "{} ERROR claude_agent_sdk._internal.query[4100]: Fatal error in \
+             message reader: Command failed with exit code -9 (exit code: \
+             -9)\n",
+            py_now()
+        ),
+    );
+    assert!(tc.wait_line("exit code -9", 5 * SECOND));
+    let (code, lines, _) = tc.stop();
+    assert_eq!(code, Some(0));
+    let explanations: Vec<serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|o| o["type"] == "explanation")
+        .collect();
+    let e = explanations.first().expect("explained at SIGTERM");
+    assert_eq!(e["rule"], "cgroup.sdk-cli-oom-killed");
+    assert_eq!(e["cause"]["kind"], "oom_kill");
+    assert_eq!(e["cause"]["counter"], "oom_kill");
+    assert_eq!(e["confidence"], "medium");
+    assert_eq!(e["joined_on"], serde_json::json!(["cgroup"]));
 }

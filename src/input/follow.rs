@@ -27,15 +27,18 @@
 //! in order, as one stream with one line count; [`FollowedFile::marks`]
 //! says where each file stands, for the checkpoint (`input::state`).
 
+mod handle;
+
 use std::collections::VecDeque;
 use std::fs::{self, File};
-use std::io::{self, Read};
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::framing::{Line, LineReader, Lines};
-use super::state::{FileMark, fnv1a};
+use super::framing::{Line, Lines};
+use super::state::FileMark;
+pub use handle::{Fingerprint, Identity};
+use handle::{Handle, dir_or_dot, find_copy, last_line_end};
 
 /// How many of a file's first bytes identify it beside its inode.
 pub const FINGERPRINT_BYTES: usize = 1024;
@@ -85,74 +88,6 @@ pub enum Start {
     Resume { lines: u64, files: Vec<FileMark> },
 }
 
-/// A file's device and inode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Identity {
-    pub dev: u64,
-    pub ino: u64,
-}
-
-impl Identity {
-    fn of(meta: &fs::Metadata) -> Identity {
-        Identity {
-            dev: meta.dev(),
-            ino: meta.ino(),
-        }
-    }
-}
-
-/// The first bytes of a file, hashed: tells a reused inode, or a file
-/// truncated and written again, from the file that was read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Fingerprint {
-    pub len: u32,
-    pub hash: u64,
-}
-
-impl Fingerprint {
-    /// The fingerprint of the first `min(size, FINGERPRINT_BYTES)` bytes.
-    pub fn of(file: &File, size: u64) -> io::Result<Fingerprint> {
-        let want = size.min(FINGERPRINT_BYTES as u64) as usize;
-        let mut buf = [0u8; FINGERPRINT_BYTES];
-        let got = read_full_at(file, &mut buf[..want], 0)?;
-        Ok(Fingerprint {
-            len: got as u32,
-            hash: fnv1a(&buf[..got]),
-        })
-    }
-
-    /// Whether `file` still begins with the bytes fingerprinted.
-    pub fn matches(&self, file: &File) -> io::Result<bool> {
-        if self.len == 0 {
-            return Ok(true);
-        }
-        let mut buf = [0u8; FINGERPRINT_BYTES];
-        let want = self.len as usize;
-        let got = read_full_at(file, &mut buf[..want], 0)?;
-        Ok(got == want && fnv1a(&buf[..got]) == self.hash)
-    }
-
-    fn from_mark(mark: &FileMark) -> Option<Fingerprint> {
-        Some(Fingerprint {
-            len: mark.fingerprint_len,
-            hash: u64::from_str_radix(&mark.fingerprint, 16).ok()?,
-        })
-    }
-}
-
-fn read_full_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read_at(&mut buf[got..], at + got as u64) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
-}
-
 /// Whether the name can be read, for reporting on stderr and in metrics.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Health {
@@ -186,131 +121,6 @@ pub enum Change {
     ResumeLost { ino: u64, offset: u64 },
     /// Reading a file failed; it was closed.
     ReadFailed { error: String },
-}
-
-/// Reads one open file up to a limit that moves as the file grows.
-struct Chunk {
-    file: File,
-    /// Next offset to read.
-    pos: u64,
-    /// Reads stop here until the next refresh moves it.
-    limit: u64,
-    /// Read to the real end and report the end of input: the file will
-    /// not be read again.
-    closing: bool,
-}
-
-impl Read for Chunk {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let idle = || {
-            if self.closing {
-                Ok(0)
-            } else {
-                Err(io::Error::from(io::ErrorKind::WouldBlock))
-            }
-        };
-        let room = self.limit.saturating_sub(self.pos);
-        if room == 0 || buf.is_empty() {
-            return idle();
-        }
-        let want = buf.len().min(room.min(usize::MAX as u64) as usize);
-        let got = self.file.read_at(&mut buf[..want], self.pos)?;
-        if got == 0 {
-            return idle();
-        }
-        self.pos += got as u64;
-        Ok(got)
-    }
-}
-
-/// One open file of a name.
-struct Handle {
-    id: Identity,
-    /// The path it was opened by, to look for a truncated file's copy.
-    path: PathBuf,
-    reader: LineReader<Chunk>,
-    /// Offset in the file of the reader's first byte.
-    base: u64,
-    fp: Fingerprint,
-    /// When the name stopped standing for this file.
-    replaced: Option<Instant>,
-    /// When the file last grew.
-    grew: Instant,
-}
-
-impl Handle {
-    fn new(
-        file: File,
-        path: PathBuf,
-        id: Identity,
-        offset: u64,
-        opts: &Options,
-        now: Instant,
-    ) -> io::Result<Handle> {
-        let size = file.metadata()?.len();
-        let fp = Fingerprint::of(&file, size)?;
-        let chunk = Chunk {
-            file,
-            pos: offset,
-            limit: offset,
-            closing: false,
-        };
-        Ok(Handle {
-            id,
-            path,
-            reader: LineReader::with_limits(chunk, opts.block, opts.max_line),
-            base: offset,
-            fp,
-            replaced: None,
-            grew: now,
-        })
-    }
-
-    fn chunk(&self) -> &Chunk {
-        self.reader.get_ref()
-    }
-
-    /// Read what is left, then end.
-    fn close(&mut self) {
-        let chunk = self.reader.get_mut();
-        chunk.closing = true;
-        chunk.limit = u64::MAX;
-    }
-
-    /// End without reading more: hand out what is buffered (a partial
-    /// line) and stop.
-    fn close_here(&mut self) {
-        let chunk = self.reader.get_mut();
-        chunk.closing = true;
-        chunk.limit = chunk.pos;
-    }
-
-    /// `inode 12 read 300/420 draining` for trace logs.
-    fn describe(&self) -> String {
-        let c = self.chunk();
-        let state = match (c.closing, self.replaced.is_some()) {
-            (true, _) => " closing",
-            (false, true) => " draining",
-            (false, false) => "",
-        };
-        format!("inode {} read {}/{}{state}", self.id.ino, c.pos, c.limit)
-    }
-
-    /// Offset of the first byte not yet handed out.
-    fn consumed(&self) -> u64 {
-        self.base + self.reader.position()
-    }
-
-    fn mark(&self) -> FileMark {
-        FileMark {
-            dev: self.id.dev,
-            ino: self.id.ino,
-            fingerprint_len: self.fp.len,
-            fingerprint: format!("{:016x}", self.fp.hash),
-            offset: self.consumed(),
-            closing: self.chunk().closing,
-        }
-    }
 }
 
 /// A name followed through rotation; see the module documentation.
@@ -822,56 +632,6 @@ impl Lines for FollowedFile {
                 .iter()
                 .map(|h| h.reader.long_lines)
                 .sum::<u64>()
-    }
-}
-
-/// `"."` for the empty parent of a bare file name.
-fn dir_or_dot(parent: &Path) -> PathBuf {
-    if parent.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        parent.to_owned()
-    }
-}
-
-/// A copy of a truncated file beside it: another file that begins with
-/// the same bytes and holds at least `read` of them (logrotate's
-/// `copytruncate` copies first, then truncates).
-fn find_copy(
-    path: &Path,
-    id: Identity,
-    fp: Fingerprint,
-    read: u64,
-) -> Option<(File, PathBuf, Identity)> {
-    let dir = dir_or_dot(path.parent()?);
-    for entry in fs::read_dir(dir).ok()?.flatten() {
-        let p = entry.path();
-        let Ok(meta) = fs::metadata(&p) else { continue };
-        let other = Identity::of(&meta);
-        if other == id || !meta.is_file() || meta.len() < read {
-            continue;
-        }
-        let Ok(file) = File::open(&p) else { continue };
-        if fp.matches(&file).unwrap_or(false) {
-            return Some((file, p, other));
-        }
-    }
-    None
-}
-
-/// The offset just after the last newline of the file's first `size`
-/// bytes, looking back at most [`BLOCK`] bytes; `size` when there is
-/// none so near the end.
-fn last_line_end(file: &File, size: u64) -> u64 {
-    let back = size.min(BLOCK as u64);
-    let mut buf = vec![0u8; back as usize];
-    let Ok(got) = read_full_at(file, &mut buf, size - back) else {
-        return size;
-    };
-    match memchr::memrchr(b'\n', &buf[..got]) {
-        Some(i) => size - back + i as u64 + 1,
-        None if size <= BLOCK as u64 => 0,
-        None => size,
     }
 }
 

@@ -22,7 +22,7 @@
 //! plain file to its end.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
@@ -63,13 +63,13 @@ pub enum Kind {
 /// Reads whole records even when asked for less than a record: the
 /// device refuses reads smaller than its record, so such a read goes
 /// through a buffer of [`RECORD_MAX`] bytes.
-struct RecordReader {
-    file: File,
+struct RecordReader<R> {
+    file: R,
     spill: Vec<u8>,
     spill_at: usize,
 }
 
-impl Read for RecordReader {
+impl<R: Read> Read for RecordReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.spill_at < self.spill.len() {
             let n = buf.len().min(self.spill.len() - self.spill_at);
@@ -93,9 +93,10 @@ impl Read for RecordReader {
     }
 }
 
-/// The kernel log as lines; see the module documentation.
-pub struct Kmsg {
-    reader: LineReader<RecordReader>,
+/// The kernel log as lines; see the module documentation. `R` is the
+/// device (or FIFO, or file); tests give other readers.
+pub struct Kmsg<R = File> {
+    reader: LineReader<RecordReader<R>>,
     kind: Kind,
     /// Sequence number of the last record handed out (or of the
     /// checkpoint); records at or before it are skipped.
@@ -111,7 +112,7 @@ pub struct Kmsg {
     pub overruns: u64,
 }
 
-impl Kmsg {
+impl Kmsg<File> {
     /// Open `path` and position it per `start`. `lines` is how many
     /// records were handed out before (from a checkpoint), so line
     /// numbers go on.
@@ -136,10 +137,23 @@ impl Kmsg {
             // while no writer has it open.
             options.write(true);
         }
-        let mut file = options.open(path)?;
+        let file = options.open(path)?;
+        let mut kmsg = Kmsg::with_reader(file, kind, start, lines);
         if kind == Kind::Device && start == Start::End {
-            file.seek(SeekFrom::End(0))?;
+            kmsg.skip_to_end()?;
         }
+        Ok(kmsg)
+    }
+
+    /// Read-side of the path, to wait on with `poll(2)`.
+    pub fn as_raw_fd(&self) -> RawFd {
+        self.reader.get_ref().file.as_raw_fd()
+    }
+}
+
+impl<R: Read> Kmsg<R> {
+    /// Records from `file`, already positioned.
+    fn with_reader(file: R, kind: Kind, start: Start, lines: u64) -> Self {
         let last_seq = match start {
             Start::After(seq) => Some(seq),
             _ => None,
@@ -149,7 +163,7 @@ impl Kmsg {
             spill: Vec::new(),
             spill_at: 0,
         };
-        Ok(Kmsg {
+        Kmsg {
             reader: LineReader::with_limits(
                 reader,
                 4 * RECORD_MAX,
@@ -163,7 +177,31 @@ impl Kmsg {
             lost: 0,
             unreported_lost: 0,
             overruns: 0,
-        })
+        }
+    }
+
+    /// Read past every record already logged, remembering the last
+    /// sequence number: a checkpoint taken before any new record comes
+    /// then still says where to go on from (seeking to the end would not
+    /// tell it).
+    fn skip_to_end(&mut self) -> io::Result<()> {
+        loop {
+            match self.reader.fill_line() {
+                Ok(true) => {
+                    let line = self.reader.current().expect("filled");
+                    if let Some(seq) = record_seq(line.raw) {
+                        self.last_seq = Some(seq);
+                    }
+                    self.reader.consume();
+                }
+                Ok(false) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub fn kind(&self) -> Kind {
@@ -192,18 +230,13 @@ impl Kmsg {
         std::mem::take(&mut self.unreported_lost)
     }
 
-    /// Read-side of the path, to wait on with `poll(2)`.
-    pub fn as_raw_fd(&self) -> RawFd {
-        self.reader.get_ref().file.as_raw_fd()
-    }
-
     fn lose(&mut self, n: u64) {
         self.lost += n;
         self.unreported_lost += n;
     }
 }
 
-impl Lines for Kmsg {
+impl<R: Read> Lines for Kmsg<R> {
     fn fill_line(&mut self) -> io::Result<bool> {
         loop {
             if self.current {
@@ -371,6 +404,48 @@ mod tests {
         assert!(got[0].2.ends_with(";c\n"));
     }
 
+    /// Reads like the device: one record per read, and `EPIPE` once
+    /// where the ring overwrote records.
+    struct Ring(Vec<io::Result<&'static [u8]>>);
+
+    impl Read for Ring {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let rec = self.0.remove(0)?;
+            buf[..rec.len()].copy_from_slice(rec);
+            Ok(rec.len())
+        }
+    }
+
+    #[test]
+    fn synthetic_an_overrun_is_retried_and_its_lost_records_counted() {
+        let ring = Ring(vec![
+            Ok(b"6,10,100,-;before\n"),
+            Err(io::Error::from_raw_os_error(libc::EPIPE)),
+            Ok(b"6,15,150,-;after the overrun\n"),
+        ]);
+        let mut k = Kmsg::with_reader(ring, Kind::Device, Start::Beginning, 0);
+        let mut got = Vec::new();
+        loop {
+            match k.fill_line() {
+                Ok(true) => {
+                    got.push(k.current().unwrap().raw.to_vec());
+                    k.consume();
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+                    break;
+                }
+            }
+        }
+        assert_eq!(got.len(), 2);
+        assert_eq!(k.overruns, 1);
+        assert_eq!(k.take_lost(), 4, "records 11 to 14");
+    }
+
     #[test]
     fn record_reader_serves_small_reads_from_whole_records() {
         let (_d, path) = file_of("6,1,1,-;0123456789\n");
@@ -393,13 +468,14 @@ mod tests {
     }
 
     #[test]
-    fn the_device_starts_at_its_end() {
+    fn the_device_starts_at_its_end_knowing_the_last_sequence_number() {
         // Reading /dev/kmsg needs privileges; where it cannot be opened
         // there is nothing to check.
         let Ok(mut k) = Kmsg::open(Path::new(DEV_KMSG), Start::End, 0) else {
             return;
         };
         assert_eq!(k.kind(), Kind::Device);
+        assert!(k.last_seq().is_some(), "the ring is never empty after boot");
         match k.fill_line() {
             Err(e) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock),
             Ok(_) => {

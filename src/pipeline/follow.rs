@@ -17,22 +17,28 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+mod checkpoint;
+mod health;
+mod open;
+
+use checkpoint::Checkpoint;
+use health::{Tracked, report_change};
+use open::CgroupInput;
 
 use super::source::Source;
 use super::wake::{self, Waker};
 use super::{Config, Stages, lower};
-use crate::input::cgroup::{self, Cgroup, Observation};
-use crate::input::follow::{self, Change, FollowedFile, Health, Start};
+use crate::input::cgroup::{self, Observation};
+use crate::input::follow::{self, Change, FollowedFile, Health};
 use crate::input::framing::Lines;
-use crate::input::kmsg::{self, Kmsg};
-use crate::input::state::{Journal, KmsgState, NameState, State};
+use crate::input::kmsg::Kmsg;
 use crate::input::watch::Watch;
-use crate::metrics::{Metrics, SourceHealth, server};
+use crate::metrics::Metrics;
 use crate::output::{Notice, NoticeLevel, Sink};
-use crate::record::SourceId;
-use crate::time::{self, Timestamp, human_duration};
+use crate::time::{self, Timestamp};
 
 /// Where a followed file is first read from when no checkpoint says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,31 +118,6 @@ const TICK: Duration = Duration::from_millis(250);
 /// missed notification, and the silence check.
 const IDLE_TICK: Duration = Duration::from_secs(2);
 
-/// How long a followed name may be missing before it is reported (a
-/// rotation leaves it missing for a moment).
-const MISSING_GRACE: Duration = Duration::from_secs(5);
-
-/// A source's health as the loop tracks it, for stderr and metrics.
-struct Tracked {
-    health: SourceHealth,
-    /// Since when the source has been silent, missing or unreadable,
-    /// and whether that was reported.
-    quiet_since: Instant,
-    silence_reported: bool,
-    trouble_since: Option<Instant>,
-    trouble_reported: bool,
-}
-
-/// The memory cgroup and its source.
-struct CgroupInput {
-    cg: Cgroup,
-    id: SourceId,
-    observed: u64,
-    /// Raised by the notification thread when `memory.events` changed.
-    changed: Arc<AtomicBool>,
-    failing: bool,
-}
-
 /// Everything one follow run holds. `watch` is declared (and so dropped)
 /// before `waker`, whose eventfd its thread writes to.
 struct Follow<'c> {
@@ -148,13 +129,7 @@ struct Follow<'c> {
     cgroup: Option<CgroupInput>,
     tracked: Vec<Tracked>,
     metrics: Option<Arc<Metrics>>,
-    /// This boot's id, read once, for the kernel log's checkpoint.
-    boot_id: Option<String>,
-    journal: Option<Journal>,
-    /// The checkpoint last written, to write only changes.
-    last_state: Option<State>,
-    state_written: Option<Instant>,
-    state_failed: bool,
+    checkpoint: Option<Checkpoint>,
     latest: Option<Timestamp>,
     last_arrival: Instant,
 }
@@ -186,131 +161,23 @@ impl<'c> Follow<'c> {
         stage: &mut Stages<S>,
     ) -> io::Result<Follow<'c>> {
         let now = Instant::now();
-        let state = match &fc.state {
-            Some(path) => match State::load(path) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(
-                        "{e}; starting as if there were no checkpoint"
-                    );
-                    None
-                }
-            },
-            None => None,
-        };
-
+        let state = open::load_state(fc);
         let waker = Waker::new()?;
         wake::catch_stop_signals(&waker)?;
         let handle = waker.handle();
         let mut watch = Watch::new(move || handle.wake());
 
         let mut tracked = Vec::new();
-        let mut files = Vec::new();
-        let opts = follow::Options {
-            max_line: config.max_line,
-            rotate_wait: fc.rotate_wait,
-            ..follow::Options::default()
-        };
-        for path in &fc.files {
-            let name = path.display().to_string();
-            let start = match state.as_ref().and_then(|s| s.files.get(&name)) {
-                Some(ns) => Start::Resume {
-                    lines: ns.lines,
-                    files: ns.files.clone(),
-                },
-                None => match fc.from {
-                    FromWhere::Start => Start::Beginning,
-                    FromWhere::End => Start::End,
-                },
-            };
-            let followed =
-                FollowedFile::new(path.clone(), start, opts.clone());
-            watch.name(path);
-            let id = files.len() as SourceId;
-            files.push(Source::with_lines(
-                id,
-                name.clone(),
-                followed,
-                config,
-                time::now(),
-            ));
-            tracked.push(Tracked::new(name, "file", now));
+        let files =
+            open::files(config, fc, &state, &mut watch, &mut tracked, now);
+        let kmsg = open::kmsg(config, fc, &state, &mut tracked, now)?;
+        let cgroup = open::cgroup(fc, &mut watch, &mut tracked, now)?;
+        if let Some(c) = &cgroup {
+            // The followed files' writers run in the cgroup.
+            stage.source_cgroup =
+                files.iter().map(|_| Some(c.cg.name().to_owned())).collect();
         }
-
-        let kmsg = match &fc.kmsg {
-            Some(path) => {
-                let id = tracked.len() as SourceId;
-                let name = path.display().to_string();
-                let (start, lines) = kmsg_start(&state, &name);
-                let k = Kmsg::open(path, start, lines).map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!(
-                            "{name}: cannot read the kernel log: {}",
-                            lower(&e)
-                        ),
-                    )
-                })?;
-                tracked.push(Tracked::new(name.clone(), "kmsg", now));
-                Some(Source::with_lines(id, name, k, config, time::now()))
-            }
-            None => None,
-        };
-
-        let cgroup = match &fc.cgroup {
-            Some(dir) => {
-                let id = tracked.len() as SourceId;
-                let cg = Cgroup::open(dir, fc.cgroup_options)
-                    .map_err(|e| io::Error::other(e.to_string()))?;
-                let changed = Arc::new(AtomicBool::new(false));
-                if let Some(events) = cg.events_file() {
-                    watch.file(&events, changed.clone());
-                }
-                tracing::info!(
-                    "{}: watching memory cgroup {} (v{})",
-                    dir.display(),
-                    cg.name(),
-                    if cg.version() == cgroup::Version::V1 {
-                        1
-                    } else {
-                        2
-                    }
-                );
-                stage.source_cgroup = (0..files.len())
-                    .map(|_| Some(cg.name().to_owned()))
-                    .collect();
-                tracked.push(Tracked::new(
-                    dir.display().to_string(),
-                    "cgroup",
-                    now,
-                ));
-                Some(CgroupInput {
-                    cg,
-                    id,
-                    observed: 0,
-                    changed,
-                    failing: false,
-                })
-            }
-            None => None,
-        };
-
-        let metrics = match fc.metrics {
-            Some(addr) => {
-                let m = Arc::new(Metrics::new(
-                    tracked.iter().map(|t| t.health.clone()).collect(),
-                ));
-                let bound = server::serve(addr, m.clone()).map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!("--metrics {addr}: {}", lower(&e)),
-                    )
-                })?;
-                tracing::info!("metrics at http://{bound}/metrics");
-                Some(m)
-            }
-            None => None,
-        };
+        let metrics = open::metrics(fc, &tracked)?;
 
         let mut run = Follow {
             config: fc,
@@ -321,11 +188,10 @@ impl<'c> Follow<'c> {
             cgroup,
             tracked,
             metrics,
-            boot_id: kmsg::boot_id(),
-            journal: fc.state.clone().map(Journal::new),
-            last_state: None,
-            state_written: None,
-            state_failed: false,
+            checkpoint: fc
+                .state
+                .clone()
+                .map(|p| Checkpoint::new(p, fc.state_interval)),
             latest: None,
             last_arrival: now,
         };
@@ -575,62 +441,10 @@ impl<'c> Follow<'c> {
         Ok(taken)
     }
 
-    /// Write the checkpoint if it changed (and, unless `force`, if the
-    /// interval has passed).
+    /// Write the checkpoint, if there is one to write.
     fn checkpoint(&mut self, force: bool) {
-        let Some(path) = &self.config.state else {
-            return;
-        };
-        if !force {
-            if let Some(at) = self.state_written {
-                if at.elapsed() < self.config.state_interval {
-                    return;
-                }
-            }
-        }
-        let mut state = State::new();
-        for src in &self.files {
-            state.files.insert(
-                src.name.clone(),
-                NameState {
-                    lines: src.reader.lines(),
-                    files: src.reader.marks(),
-                },
-            );
-        }
-        if let Some(k) = &self.kmsg {
-            if let Some(seq) = k.reader.last_seq() {
-                state.kmsg = Some(KmsgState {
-                    path: k.name.clone(),
-                    boot_id: self.boot_id.clone(),
-                    seq,
-                    lines: k.reader.lines(),
-                });
-            }
-        }
-        if self.last_state.as_ref() == Some(&state) {
-            return;
-        }
-        let Some(journal) = self.journal.as_mut() else {
-            return;
-        };
-        match journal.write(&state) {
-            Ok(()) => {
-                self.last_state = Some(state);
-                self.state_written = Some(Instant::now());
-                self.state_failed = false;
-            }
-            Err(e) => {
-                if !self.state_failed {
-                    tracing::error!(
-                        "{}: cannot write the state file: {}; a restart \
-                         would repeat or skip lines",
-                        path.display(),
-                        lower(&e)
-                    );
-                    self.state_failed = true;
-                }
-            }
+        if let Some(c) = self.checkpoint.as_mut() {
+            c.write(&self.files, self.kmsg.as_ref(), force);
         }
     }
 
@@ -641,15 +455,7 @@ impl<'c> Follow<'c> {
             return;
         }
         for t in self.tracked.iter_mut().filter(|t| t.health.kind == "file") {
-            let quiet = now.duration_since(t.quiet_since);
-            if quiet >= silence && !t.silence_reported {
-                tracing::warn!(
-                    "{}: no line for {}",
-                    t.health.name,
-                    human_duration(quiet.as_nanos() as i64)
-                );
-                t.silence_reported = true;
-            }
+            t.check_silence(silence, now);
         }
     }
 
@@ -667,66 +473,6 @@ impl<'c> Follow<'c> {
             s.forced_decisions = stats.forced_decisions;
             s.kmsg_lost = lost;
         });
-    }
-}
-
-impl Tracked {
-    fn new(name: String, kind: &'static str, now: Instant) -> Tracked {
-        Tracked {
-            health: SourceHealth::new(name, kind),
-            quiet_since: now,
-            silence_reported: false,
-            trouble_since: None,
-            trouble_reported: false,
-        }
-    }
-
-    /// A line came.
-    fn line(&mut self, name: &str, now: Instant) {
-        self.health.lines += 1;
-        self.health.last_line = Some(now);
-        if self.silence_reported {
-            tracing::info!("{name}: lines again");
-            self.silence_reported = false;
-        }
-        self.quiet_since = now;
-    }
-
-    /// The source is missing or unreadable (`Some`), or fine.
-    fn set_trouble(
-        &mut self,
-        name: &str,
-        trouble: Option<String>,
-        now: Instant,
-    ) {
-        match trouble {
-            None => {
-                if self.trouble_reported {
-                    tracing::info!("{name}: readable again");
-                }
-                self.trouble_since = None;
-                self.trouble_reported = false;
-                self.health.up = true;
-            }
-            Some(why) => {
-                let since = *self.trouble_since.get_or_insert(now);
-                self.health.up = false;
-                let missing = why == "does not exist";
-                if !self.trouble_reported
-                    && (!missing || now.duration_since(since) >= MISSING_GRACE)
-                {
-                    if missing {
-                        tracing::warn!(
-                            "{name}: does not exist; it will be read from \
-                             its first line when it appears"
-                        );
-                    } else {
-                        tracing::error!("{name}: {why}");
-                    }
-                    self.trouble_reported = true;
-                }
-            }
-        }
     }
 }
 
@@ -764,70 +510,4 @@ fn take<L: Lines, S: Sink>(
     stage.line(src.id, &line, &env, time, inherited)?;
     src.reader.consume();
     Ok(if inherited { None } else { time })
-}
-
-/// Where the kernel log starts: after the checkpoint's record when it is
-/// of this boot, at the oldest record when the host rebooted since (the
-/// records of the new boot were never read), else at the end.
-fn kmsg_start(state: &Option<State>, name: &str) -> (kmsg::Start, u64) {
-    let Some(k) = state.as_ref().and_then(|s| s.kmsg.as_ref()) else {
-        return (kmsg::Start::End, 0);
-    };
-    if k.path != name {
-        return (kmsg::Start::End, 0);
-    }
-    if k.boot_id.is_some() && k.boot_id != kmsg::boot_id() {
-        tracing::info!(
-            "{name}: the host rebooted since the checkpoint; reading the \
-             kernel log from its oldest record"
-        );
-        return (kmsg::Start::Beginning, 0);
-    }
-    (kmsg::Start::After(k.seq), k.lines)
-}
-
-/// Log one change of a followed name at the level it deserves.
-fn report_change(name: &str, change: &Change, health: &mut SourceHealth) {
-    match change {
-        Change::Opened { path, offset } => tracing::debug!(
-            "{name}: opened {} at byte {offset}",
-            path.display()
-        ),
-        Change::Rotated => {
-            health.rotations += 1;
-            tracing::debug!("{name}: rotated; draining the old file");
-        }
-        Change::Truncated {
-            at,
-            copy: Some(copy),
-        } => {
-            health.truncations += 1;
-            tracing::info!(
-                "{name}: truncated at byte {at}; the rest comes from the \
-                 copy {}",
-                copy.display()
-            );
-        }
-        Change::Truncated { at, copy: None } => {
-            health.truncations += 1;
-            tracing::warn!(
-                "{name}: truncated at byte {at} and no copy found beside \
-                 it; lines written just before the truncation may be missing"
-            );
-        }
-        Change::Closed => {
-            tracing::debug!("{name}: a rotated file was drained")
-        }
-        Change::ClosedEarly => tracing::warn!(
-            "{name}: too many rotated files open; the oldest was closed \
-             before it went quiet, and later lines written to it are lost"
-        ),
-        Change::ResumeLost { ino, offset } => tracing::warn!(
-            "{name}: the file (inode {ino}) the checkpoint left at byte \
-             {offset} is gone; what it held past that is lost"
-        ),
-        Change::ReadFailed { error } => {
-            tracing::error!("{name}: read failed, file closed: {error}")
-        }
-    }
 }
