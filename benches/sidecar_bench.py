@@ -35,6 +35,7 @@ Only the standard library is used.
 import argparse
 import os
 import queue
+import shutil
 import signal
 import statistics
 import subprocess
@@ -355,6 +356,7 @@ def main():
             f.close()
         except OSError:
             pass
+    shutil.rmtree(work, ignore_errors=True)
 
     def med(xs):
         return statistics.median(xs) if xs else float("nan")

@@ -38,7 +38,10 @@ use std::time::{Duration, Instant};
 use super::framing::{Line, Lines};
 use super::state::FileMark;
 pub use handle::{Fingerprint, Identity};
-use handle::{Handle, dir_or_dot, find_copy, last_line_end};
+use handle::{
+    Handle, MIN_COPY_FINGERPRINT, birth_time, dir_or_dot, find_copy,
+    last_line_end,
+};
 
 /// How many of a file's first bytes identify it beside its inode.
 pub const FINGERPRINT_BYTES: usize = 1024;
@@ -274,8 +277,18 @@ impl FollowedFile {
         let find = |by_identity: bool| {
             candidates.iter().find_map(|p| {
                 let meta = fs::metadata(p).ok()?;
-                let same_id = Identity::of(&meta) == want;
+                // Same device and inode, and born at the same time: an
+                // inode number freed by a deleted file is reused.
+                let born = birth_time(&meta);
+                let same_id = Identity::of(&meta) == want
+                    && (mark.born.is_none()
+                        || born.is_none_or(|b| Some(b) == mark.born));
+                // A copy is only looked for by a fingerprint long enough
+                // not to match an unrelated file's first bytes.
+                let weak = !by_identity
+                    && (mark.fingerprint_len as usize) < MIN_COPY_FINGERPRINT;
                 if same_id != by_identity
+                    || weak
                     || !meta.is_file()
                     || (!by_identity && meta.len() < mark.offset)
                 {

@@ -49,6 +49,10 @@ pub struct FileMark {
     /// copytruncate, or a rotated file gone quiet): nobody writes to it.
     #[serde(default)]
     pub closing: bool,
+    /// The file's creation time (nanoseconds since the epoch), where the
+    /// file system keeps one: an inode number can be reused.
+    #[serde(default)]
+    pub born: Option<i64>,
 }
 
 /// One followed name: its files, oldest first, and how many lines it
@@ -246,6 +250,7 @@ mod tests {
                     fingerprint: format!("{:016x}", fnv1a(b"hello")),
                     offset: 600 + seq,
                     closing: false,
+                    born: Some(1_764_765_248_000_000_000),
                 }],
             },
         );

@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::{BLOCK, FINGERPRINT_BYTES, Options};
+
+/// The shortest fingerprint a truncated file's copy is looked for by.
+pub(super) const MIN_COPY_FINGERPRINT: usize = 16;
 use crate::input::framing::LineReader;
 use crate::input::state::{FileMark, fnv1a};
 
@@ -129,6 +132,9 @@ pub(super) struct Handle {
     /// Offset in the file of the reader's first byte.
     pub(super) base: u64,
     pub(super) fp: Fingerprint,
+    /// When the file was created, where the file system says: tells a
+    /// file from a later one given its inode number.
+    pub(super) born: Option<i64>,
     /// When the name stopped standing for this file.
     pub(super) replaced: Option<Instant>,
     /// When the file last grew.
@@ -144,8 +150,9 @@ impl Handle {
         opts: &Options,
         now: Instant,
     ) -> io::Result<Handle> {
-        let size = file.metadata()?.len();
-        let fp = Fingerprint::of(&file, size)?;
+        let meta = file.metadata()?;
+        let fp = Fingerprint::of(&file, meta.len())?;
+        let born = birth_time(&meta);
         let chunk = Chunk {
             file,
             pos: offset,
@@ -158,6 +165,7 @@ impl Handle {
             reader: LineReader::with_limits(chunk, opts.block, opts.max_line),
             base: offset,
             fp,
+            born,
             replaced: None,
             grew: now,
         })
@@ -206,8 +214,16 @@ impl Handle {
             fingerprint: format!("{:016x}", self.fp.hash),
             offset: self.consumed(),
             closing: self.chunk().closing,
+            born: self.born,
         }
     }
+}
+
+/// A file's creation time in nanoseconds (statx `btime`), when the file
+/// system keeps one.
+pub(super) fn birth_time(meta: &fs::Metadata) -> Option<i64> {
+    let since = meta.created().ok()?.duration_since(std::time::UNIX_EPOCH);
+    since.ok().map(|d| d.as_nanos() as i64)
 }
 
 /// `"."` for the empty parent of a bare file name.
@@ -222,12 +238,17 @@ pub(super) fn dir_or_dot(parent: &Path) -> PathBuf {
 /// A copy of a truncated file beside it: another file that begins with
 /// the same bytes and holds at least `read` of them (logrotate's
 /// `copytruncate` copies first, then truncates).
+/// A fingerprint shorter than [`MIN_COPY_FINGERPRINT`] finds none: a few
+/// bytes can begin an older, unrelated file too.
 pub(super) fn find_copy(
     path: &Path,
     id: Identity,
     fp: Fingerprint,
     read: u64,
 ) -> Option<(File, PathBuf, Identity)> {
+    if (fp.len as usize) < MIN_COPY_FINGERPRINT {
+        return None;
+    }
     let dir = dir_or_dot(path.parent()?);
     for entry in fs::read_dir(dir).ok()?.flatten() {
         let p = entry.path();

@@ -153,11 +153,16 @@ impl World {
                 }
             }
             Op::Partial => {
+                // Both halves are unique, as a real line's would be.
                 self.finish_line();
                 self.lines += 1;
-                let line = format!("partial line {} ", self.lines);
+                let n = self.lines;
+                let line = format!(
+                    "2026-12-03 12:00:00,000 INFO worker[1]: partial line {n} "
+                );
                 self.write(line.as_bytes());
-                self.unfinished = Some(b"finished\n".to_vec());
+                self.unfinished =
+                    Some(format!("finished line {n}\n").into_bytes());
             }
             Op::Rename => {
                 let target = self.target();
@@ -233,6 +238,7 @@ impl Reader {
 
     fn poll(&mut self) {
         self.follower.refresh(self.epoch + self.elapsed);
+
         let mut expected_number = self.follower.lines() + 1;
         loop {
             match self.follower.fill_line() {
@@ -257,6 +263,7 @@ impl Reader {
             lines: self.follower.lines(),
             files: self.follower.marks(),
         };
+
         self.follower = FollowedFile::new(name.to_owned(), start, options());
     }
 }
@@ -318,7 +325,9 @@ fn run_model(ops: &[Op], symlink: bool, exists_at_start: bool) {
         }
         assert!(
             world.written.starts_with(&reader.out),
-            "output is not a prefix of what was written after {op:?}"
+            "output is not a prefix of what was written after {op:?}: {:?} vs {:?}",
+            String::from_utf8_lossy(&reader.out),
+            String::from_utf8_lossy(&world.written)
         );
     }
 
@@ -327,6 +336,11 @@ fn run_model(ops: &[Op], symlink: bool, exists_at_start: bool) {
     reader.poll();
     reader.elapsed += ROTATE_WAIT + Duration::from_secs(1);
     reader.poll();
+    eprintln!(
+        "OUT {:?}\nWANT {:?}",
+        String::from_utf8_lossy(&reader.out),
+        String::from_utf8_lossy(&world.written)
+    );
     if reader.out != world.written {
         let out = String::from_utf8_lossy(&reader.out);
         let want = String::from_utf8_lossy(&world.written);
@@ -387,6 +401,29 @@ fn copytruncate_finishes_from_the_copy() {
     // The truncation comes before the reader saw the last lines: they
     // are read from the copy.
     run_model(&[Poll, Write(3), CopyTruncate, Write(1), Poll], false, true);
+}
+
+#[test]
+fn a_restart_does_not_take_a_new_file_for_an_empty_one_with_its_inode() {
+    use Op::*;
+    // The empty first file is deleted; a later file can get its inode
+    // number back, and must not be read before the one renamed aside.
+    run_model(
+        &[
+            Rename,
+            Wait,
+            Delete,
+            Reopen,
+            Repoint,
+            Repoint,
+            Partial,
+            Restart,
+            Reopen,
+            Write(1),
+        ],
+        false,
+        false,
+    );
 }
 
 #[test]
@@ -485,5 +522,22 @@ fn a_checkpointed_file_that_is_gone_is_reported_lost() {
             .iter()
             .any(|c| matches!(c, Change::ResumeLost { offset: 4, .. })),
         "{changes:?}"
+    );
+}
+
+#[test]
+fn a_restart_does_not_take_an_older_copy_for_a_truncated_file() {
+    use Op::*;
+    run_model(
+        &[
+            Partial,
+            CopyTruncate,
+            Partial,
+            CopyTruncate,
+            Delete,
+            Restart,
+        ],
+        false,
+        false,
     );
 }
