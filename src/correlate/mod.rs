@@ -18,6 +18,7 @@
 
 pub mod explanation;
 mod join;
+mod kinds;
 pub mod oom_report;
 
 use std::collections::VecDeque;
@@ -94,6 +95,8 @@ struct Stored {
     event: Arc<Event>,
     tasks: Option<Arc<Vec<TaskRow>>>,
     seq: u64,
+    /// The event's kind in the correlator's [`kinds::KindTable`].
+    kind: u32,
 }
 
 #[derive(Debug)]
@@ -113,6 +116,9 @@ pub struct Correlator {
     assembler: Assembler,
     seq: u64,
     cause_kinds: Vec<Arc<str>>,
+    kinds: kinds::KindTable,
+    /// Per rule, its symptom and cause kinds as ids.
+    rule_kinds: Vec<kinds::RuleKinds>,
     max_after: i64,
     max_reach: i64,
     watermark: Option<Timestamp>,
@@ -151,6 +157,7 @@ impl Correlator {
         let max_after =
             rules.iter().map(|r| r.after).max().unwrap_or(0) + limits.skew;
         let max_before = rules.iter().map(|r| r.before).max().unwrap_or(0);
+        let (kinds, rule_kinds) = kinds::KindTable::new(&rules);
         Correlator {
             rules,
             limits,
@@ -159,6 +166,8 @@ impl Correlator {
             assembler: Assembler::default(),
             seq: 0,
             cause_kinds,
+            kinds,
+            rule_kinds,
             max_after,
             max_reach: max_before + max_after + limits.skew,
             watermark: None,
@@ -196,10 +205,12 @@ impl Correlator {
             return;
         }
         self.seq += 1;
+        let kind = self.kinds.id(&event.kind);
         let stored = Arc::new(Stored {
             event: Arc::new(event),
             tasks,
             seq: self.seq,
+            kind,
         });
         if is_cause {
             if self.store.len() >= self.limits.max_stored {
@@ -211,7 +222,7 @@ impl Correlator {
 
         // A new cause may complete a pending symptom.
         if is_cause && !self.pending.is_empty() {
-            self.decide_confident(out);
+            self.decide_confident(&stored, out);
         }
         if is_symptom {
             // A symptom with no time of its own (a log without stamps)
@@ -281,14 +292,31 @@ impl Correlator {
         })
     }
 
-    /// Decide pending symptoms that now have a high-confidence cause.
-    fn decide_confident(&mut self, out: &mut Vec<Decision>) {
+    /// Decide pending symptoms that the new `cause` may complete with a
+    /// high-confidence chain: those some rule takes as a symptom, whose
+    /// time is within reach of the cause.
+    fn decide_confident(&mut self, cause: &Stored, out: &mut Vec<Decision>) {
         let pending = std::mem::take(&mut self.pending);
         for p in pending {
-            if !self.try_confident(&p, out) {
-                self.pending.push_back(p);
+            if self.may_join(&p.stored, cause) && self.try_confident(&p, out) {
+                continue;
             }
+            self.pending.push_back(p);
         }
+    }
+
+    /// Whether `cause` could be part of a chain for `symptom`: a rule
+    /// takes the symptom's kind, and the two are within reach in time
+    /// (the cause may be a later link, so its own kind is not checked).
+    fn may_join(&self, symptom: &Stored, cause: &Stored) -> bool {
+        let near = match (symptom.event.origin.time, cause.event.origin.time) {
+            (Some(s), Some(c)) => s.since(c).abs() <= self.max_reach,
+            _ => true,
+        };
+        near && self
+            .rule_kinds
+            .iter()
+            .any(|k| k.symptom.contains(&symptom.kind))
     }
 
     /// Decide `p` now if its best chain is already of high confidence
@@ -348,11 +376,17 @@ impl Correlator {
             let Some(cause_sel) = &rule.cause else {
                 continue;
             };
-            if !rule.symptom.matches(event) {
+            let kinds = &self.rule_kinds[ri];
+            if !kinds.symptom.contains(&symptom.kind)
+                || !rule.symptom.matches(event)
+            {
                 continue;
             }
             for cand in &self.store {
-                if cand.seq == symptom.seq || !cause_sel.matches(&cand.event) {
+                if cand.seq == symptom.seq
+                    || !kinds.cause.contains(&cand.kind)
+                    || !cause_sel.matches(&cand.event)
+                {
                     continue;
                 }
                 let Some(distance) = self.in_window(rule, event, &cand.event)
