@@ -11,6 +11,9 @@ Examples:
   journalctl -f | truecause                explain a live stream
   celery -A app worker 2>&1 | truecause
   truecause --format json --annotations-only worker.log kern.log
+  truecause --follow worker.log --kmsg --cgroup /sys/fs/cgroup/memory/app \
+      --state /var/lib/truecause/state.json --metrics 127.0.0.1:9464
+                                           a sidecar (see docs/sidecar.md)
 
 Every input line is printed unchanged; explanations follow their symptom
 line on lines that start with [truecause], so `grep -v '^\\[truecause\\]'`
@@ -20,7 +23,8 @@ Exit status: 0 when the input was read, whether or not anything was
 explained; 1 when `rules check` or `rules test` found a problem; 2 for a
 usage error, a rule file that does not load, or an input that could not be
 read (the other inputs are still processed). A closed output pipe ends the
-program quietly with status 0.";
+program quietly with status 0. In follow mode SIGINT and SIGTERM print the
+explanations still pending and exit with status 0.";
 
 /// Tells the real reason a worker failed: joins worker logs to kernel OOM
 /// kills and other SIGKILLs, and annotates the misleading line.
@@ -77,6 +81,82 @@ pub struct RunArgs {
     /// Diagnostics on stderr: error, warn, info, debug or trace.
     #[arg(long, value_name = "LEVEL", default_value = "warn")]
     pub log_level: String,
+
+    #[command(flatten)]
+    pub follow: FollowArgs,
+}
+
+/// Follow mode: the sidecar's flags.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Follow mode (a sidecar)")]
+pub struct FollowArgs {
+    /// Keep reading the files as they grow, by name, through rotation
+    /// (rename, copytruncate, delete and re-create, re-pointed symlinks),
+    /// until SIGINT or SIGTERM.
+    #[arg(short = 'F', long)]
+    pub follow: bool,
+
+    /// Also read the kernel log live (implies --follow): /dev/kmsg, or
+    /// the FIFO or file of kmsg records given as --kmsg=PATH.
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = truecause::input::kmsg::DEV_KMSG
+    )]
+    pub kmsg: Option<PathBuf>,
+
+    /// Watch a memory cgroup's OOM kill counters and memory pressure
+    /// (implies --follow). The followed files' writers are taken to run
+    /// in it, so their symptoms join its kills by cgroup and time.
+    #[arg(long, value_name = "DIR")]
+    pub cgroup: Option<PathBuf>,
+
+    /// Checkpoint file: where each file and the kernel log were read up
+    /// to; a restart goes on from there.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+
+    /// Where to start a file that has no checkpoint: its first line, or
+    /// after its last one. Files that appear later are read from their
+    /// start.
+    #[arg(long, value_enum, default_value_t = FromArg::End)]
+    pub from: FromArg,
+
+    /// How long a rotated file must be quiet before it is closed.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub rotate_wait: String,
+
+    /// cgroup v2: the share of time (percent) some task waited for
+    /// memory that counts as a memory stall.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub stall_psi: f64,
+
+    /// cgroup v1: limit hits per second (memory.failcnt) that count as a
+    /// memory stall.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 10_000.0)]
+    pub stall_failcnt: f64,
+
+    /// Warn on stderr when a followed file produced no line for this
+    /// long (0 never warns).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub silence: String,
+
+    /// Least time between two checkpoint writes (0: after every batch of
+    /// lines written out).
+    #[arg(long, value_name = "DURATION", default_value = "0s")]
+    pub state_interval: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FromArg {
+    Start,
+    End,
 }
 
 #[derive(Debug, Clone, clap::Args)]

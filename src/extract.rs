@@ -5,8 +5,21 @@
 //! automaton searches a message for all of them at once, and only the
 //! patterns whose literal occurs run their regex. Patterns without a
 //! literal run on every message (`rules check` warns about those).
+//!
+//! Replay asks first, for whole buffers, which lines hold any of the
+//! *distinctive* literals ([`Extractor::scanner`], searched by the input
+//! stage); a literal shorter than [`DISTINCTIVE`] bytes (a lone `[`)
+//! would occur in nearly every line, so it is looked for only in the
+//! messages of lines its patterns apply to ([`Extractor::needs_message`]).
+//! [`Extractor::extract_all`] is the plain path that runs every regex on
+//! every message, against which the prefiltered path is tested.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::memmem;
+
+/// Literals at least this long are searched for over whole buffers;
+/// shorter ones only in the messages their patterns may apply to.
+pub const DISTINCTIVE: usize = 3;
 
 use crate::event::{Event, Value, Writer};
 use crate::record::Origin;
@@ -22,6 +35,27 @@ pub struct Extractor {
     always: Vec<u32>,
     /// Every literal, for whole-buffer scans by the input stage.
     literals: Vec<String>,
+    /// The distinctive literals, for whole-buffer scans.
+    scanner: Option<AhoCorasick>,
+    /// The short literals: a searcher, the index of the literal, and
+    /// whether all its patterns are kernel-only (so only kernel messages
+    /// need looking at).
+    short: Vec<(memmem::Finder<'static>, usize, bool)>,
+    /// Whether some short literal belongs to a pattern that is not
+    /// kernel-only.
+    short_beyond_kernel: bool,
+}
+
+/// What the literal searches found in a line, from which
+/// [`Extractor::extract`] picks the patterns to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing found, or nothing searched yet: search the message for
+    /// every literal.
+    Unknown,
+    /// No distinctive literal in the line: only the short literals need
+    /// looking for.
+    ShortOnly,
 }
 
 /// The line an event is extracted from, as the pipeline knows it.
@@ -70,13 +104,60 @@ impl Extractor {
                 .build(&literals)
                 .expect("rule literals always build an automaton")
         });
+        let distinctive: Vec<&String> =
+            literals.iter().filter(|l| l.len() >= DISTINCTIVE).collect();
+        let scanner = (!distinctive.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(&distinctive)
+                .expect("rule literals always build an automaton")
+        });
+        let short = literals
+            .iter()
+            .zip(&literal_patterns)
+            .enumerate()
+            .filter(|(_, (l, _))| l.len() < DISTINCTIVE)
+            .map(|(j, (l, ps))| {
+                let kernel =
+                    ps.iter().all(|&i| patterns[i as usize].kernel_only);
+                (memmem::Finder::new(l.as_bytes()).into_owned(), j, kernel)
+            })
+            .collect::<Vec<_>>();
+        let short_beyond_kernel = short.iter().any(|(_, _, k)| !k);
         Extractor {
             patterns,
             prefilter,
             literal_patterns,
             always,
             literals,
+            scanner,
+            short,
+            short_beyond_kernel,
         }
+    }
+
+    /// The searcher for distinctive literals: a line in which it finds
+    /// nothing needs [`Extractor::extract`] only if
+    /// [`Extractor::needs_message`] says so. `None` when no pattern has
+    /// a distinctive literal.
+    pub fn scanner(&self) -> Option<&AhoCorasick> {
+        self.scanner.as_ref()
+    }
+
+    /// Whether a message whose line holds no distinctive literal may
+    /// still yield an event: some pattern has no literal, or a short
+    /// literal occurs in it (for kernel-only patterns, only when the
+    /// message is the kernel's).
+    pub fn needs_message(&self, kernel: bool, message: &[u8]) -> bool {
+        if !self.always.is_empty() {
+            return true;
+        }
+        if !kernel && !self.short_beyond_kernel {
+            return false;
+        }
+        self.short.iter().any(|(finder, _, kernel_only)| {
+            (kernel || !kernel_only) && finder.find(message).is_some()
+        })
     }
 
     /// Every required literal of the loaded patterns.
@@ -109,6 +190,7 @@ impl Extractor {
     pub fn extract(
         &self,
         line: &LineInfo<'_>,
+        found: Found,
         scratch: &mut Vec<u32>,
         out: &mut Vec<Event>,
     ) {
@@ -116,12 +198,22 @@ impl Extractor {
             &line.content[line.message_start.min(line.content.len())..];
         scratch.clear();
         scratch.extend_from_slice(&self.always);
-        if let Some(ac) = &self.prefilter {
-            for m in ac.find_overlapping_iter(message) {
-                scratch.extend_from_slice(
-                    &self.literal_patterns[m.pattern().as_usize()],
-                );
+        match (found, &self.prefilter) {
+            (Found::ShortOnly, _) => {
+                for (finder, j, _) in &self.short {
+                    if finder.find(message).is_some() {
+                        scratch.extend_from_slice(&self.literal_patterns[*j]);
+                    }
+                }
             }
+            (Found::Unknown, Some(ac)) => {
+                for m in ac.find_overlapping_iter(message) {
+                    scratch.extend_from_slice(
+                        &self.literal_patterns[m.pattern().as_usize()],
+                    );
+                }
+            }
+            (Found::Unknown, None) => {}
         }
         if scratch.is_empty() {
             return;
@@ -140,12 +232,35 @@ impl Extractor {
     }
 }
 
+impl Extractor {
+    /// Append the events `line` yields to `out`, running every pattern's
+    /// regex with no prefilter: the plain path, slow and obviously
+    /// right, that tests compare the prefiltered one with.
+    pub fn extract_all(&self, line: &LineInfo<'_>, out: &mut Vec<Event>) {
+        let message =
+            &line.content[line.message_start.min(line.content.len())..];
+        for p in &self.patterns {
+            if p.kernel_only && !line.kernel {
+                continue;
+            }
+            if let Some(event) = apply(p, message, line) {
+                out.push(event);
+            }
+        }
+    }
+}
+
 /// Run one pattern on a message; the event it yields, if it matches.
 pub fn apply(
     p: &Pattern,
     message: &[u8],
     line: &LineInfo<'_>,
 ) -> Option<Event> {
+    // Most candidates do not match: a plain match test fails faster
+    // than a search for captures.
+    if !p.regex.is_match(message) {
+        return None;
+    }
     let caps = p.regex.captures(message)?;
     if p.unless
         .iter()

@@ -12,12 +12,14 @@
 //!
 //! [`record`], [`event`] and [`time`] are the shared types; they import
 //! no stage. [`pipeline`] is the only module that knows the order.
+//! [`metrics`] is the health a follow run serves to operators.
 
 pub mod correlate;
 pub mod envelope;
 pub mod event;
 pub mod extract;
 pub mod input;
+pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod record;

@@ -10,8 +10,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Parser;
 
-use cli::{Cli, ColorChoice, Command, OutputFormat, RulesAction};
-use truecause::pipeline::{self, Config, Format, Input};
+use cli::{Cli, ColorChoice, Command, FromArg, OutputFormat, RulesAction};
+use truecause::input::cgroup;
+use truecause::pipeline::{
+    self, Config, FollowConfig, Format, FromWhere, Input,
+};
 use truecause::rules::{self, LoadOptions, RuleSet};
 use truecause::time::{Timestamp, Zone};
 
@@ -48,6 +51,7 @@ fn init_logging(level: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
         .event_format(Plain)
         .init();
 }
@@ -98,8 +102,12 @@ fn analyze(args: cli::RunArgs) -> anyhow::Result<Status> {
     let config = config_from(&args)?;
     let stdout = io::stdout();
     let out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
-    let summary =
-        pipeline::run(&config, rules, out).context("cannot write output")?;
+    let what = if config.follow.is_some() {
+        "cannot follow"
+    } else {
+        "cannot write output"
+    };
+    let summary = pipeline::run(&config, rules, out).context(what)?;
     if summary.long_lines > 0 {
         tracing::warn!(
             lines = summary.long_lines,
@@ -156,7 +164,9 @@ fn config_from(args: &cli::RunArgs) -> anyhow::Result<Config> {
                 && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    let follow = follow_from(args, &inputs)?;
     Ok(Config {
+        follow,
         inputs,
         format: match args.format {
             OutputFormat::Text => Format::Text,
@@ -171,9 +181,80 @@ fn config_from(args: &cli::RunArgs) -> anyhow::Result<Config> {
     })
 }
 
+/// The follow configuration, when --follow, --kmsg or --cgroup asks for
+/// follow mode; --state and --metrics make sense only there.
+fn follow_from(
+    args: &cli::RunArgs,
+    inputs: &[Input],
+) -> anyhow::Result<Option<FollowConfig>> {
+    let f = &args.follow;
+    if !(f.follow || f.kmsg.is_some() || f.cgroup.is_some()) {
+        if f.state.is_some() || f.metrics.is_some() {
+            bail!("--state and --metrics need --follow, --kmsg or --cgroup");
+        }
+        return Ok(None);
+    }
+    let mut files = Vec::new();
+    for input in inputs {
+        match input {
+            Input::File(p) => files.push(p.clone()),
+            Input::Stdin if args.files.is_empty() => {}
+            Input::Stdin => {
+                bail!(
+                    "standard input (-) cannot be followed; pipe it in without --follow"
+                )
+            }
+        }
+    }
+    if files.is_empty() && f.kmsg.is_none() && f.cgroup.is_none() {
+        bail!("--follow needs files to follow (or --kmsg, --cgroup)");
+    }
+    let duration = |flag: &str, text: &str| {
+        truecause::time::parse_duration(text)
+            .map(|n| std::time::Duration::from_nanos(n as u64))
+            .with_context(|| {
+                format!(
+                    "{flag} {text:?} is not a duration like 5s, 500ms or 2m"
+                )
+            })
+    };
+    if !(0.0..=100.0).contains(&f.stall_psi) || f.stall_failcnt < 0.0 {
+        bail!(
+            "--stall-psi is a percentage (0-100) and --stall-failcnt a rate (>= 0)"
+        );
+    }
+    Ok(Some(FollowConfig {
+        files,
+        kmsg: f.kmsg.clone(),
+        cgroup: f.cgroup.clone(),
+        state: f.state.clone(),
+        metrics: f.metrics,
+        from: match f.from {
+            FromArg::Start => FromWhere::Start,
+            FromArg::End => FromWhere::End,
+        },
+        rotate_wait: duration("--rotate-wait", &f.rotate_wait)?,
+        cgroup_options: cgroup::Options {
+            stall_ratio: f.stall_psi / 100.0,
+            failcnt_per_sec: f.stall_failcnt,
+            ..cgroup::Options::default()
+        },
+        silence: duration("--silence", &f.silence)?,
+        state_interval: duration("--state-interval", &f.state_interval)?,
+        watch_stdout: true,
+    }))
+}
+
 /// Load rules; any error is fatal for a run (warnings go to stderr).
 fn load_rules(load: &LoadOptions) -> anyhow::Result<RuleSet> {
+    let started = std::time::Instant::now();
     let (set, problems) = rules::load(load);
+    tracing::debug!(
+        patterns = set.patterns.len(),
+        explains = set.explains.len(),
+        elapsed = ?started.elapsed(),
+        "rules loaded"
+    );
     let mut errors = 0;
     for p in &problems {
         if p.warning {

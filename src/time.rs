@@ -9,6 +9,7 @@
 //! boot time) and is owned per source, because two files can come from
 //! two hosts.
 
+use std::cell::Cell;
 use std::fmt;
 
 use chrono::{
@@ -211,6 +212,9 @@ impl Zone {
     }
 }
 
+/// A calendar date: year, month, day.
+type CivilDate = (i32, u32, u32);
+
 /// What a source needs to complete partial stamps into UTC instants.
 #[derive(Clone, Debug)]
 pub struct Clock {
@@ -229,6 +233,9 @@ pub struct Clock {
     /// learned from a line with both stamps); a guess from this host's
     /// `/proc/stat` gives way to what the logs themselves say.
     pub boot_time_known: bool,
+    /// The last date a stamp was read on, and its day number: lines in
+    /// a row nearly always share it, and replay reads every line's time.
+    last_day: Cell<Option<(CivilDate, i64)>>,
 }
 
 impl Clock {
@@ -243,6 +250,7 @@ impl Clock {
             reference_month: dt.month(),
             boot_time: None,
             boot_time_known: false,
+            last_day: Cell::new(None),
         }
     }
 
@@ -262,6 +270,19 @@ impl Clock {
         time: (u32, u32, u32),
         nanos: i64,
     ) -> Option<Timestamp> {
+        // A fixed offset needs no calendar of zone rules: plain
+        // arithmetic, which every line of a replay pays for.
+        if let Zone::Fixed(off) = self.zone {
+            let days = match self.last_day.get() {
+                Some((d, days)) if d == date => days,
+                _ => {
+                    let days = days_from_civil(date.0, date.1, date.2)?;
+                    self.last_day.set(Some((date, days)));
+                    days
+                }
+            };
+            return utc_from_days(days, time, nanos, off.local_minus_utc());
+        }
         let naive = NaiveDate::from_ymd_opt(date.0, date.1, date.2)?
             .and_hms_opt(time.0, time.1, time.2)?;
         Some(self.zone.resolve(naive).shifted(nanos))
@@ -275,16 +296,71 @@ impl Clock {
 }
 
 /// Build a UTC instant from explicit fields and an offset in seconds.
+///
+/// Returns `None` for a date or time that does not exist (February 30,
+/// hour 24, or a leap second `:60`, which chrono refuses as well).
 pub fn utc_from_fields(
     date: (i32, u32, u32),
     time: (u32, u32, u32),
     nanos: i64,
     offset_secs: i32,
 ) -> Option<Timestamp> {
-    let naive = NaiveDate::from_ymd_opt(date.0, date.1, date.2)?
-        .and_hms_opt(time.0, time.1, time.2)?;
-    let secs = naive.and_utc().timestamp() - i64::from(offset_secs);
+    utc_from_days(
+        days_from_civil(date.0, date.1, date.2)?,
+        time,
+        nanos,
+        offset_secs,
+    )
+}
+
+/// [`utc_from_fields`] for a date already turned into its day number.
+fn utc_from_days(
+    days: i64,
+    time: (u32, u32, u32),
+    nanos: i64,
+    offset_secs: i32,
+) -> Option<Timestamp> {
+    let (h, m, s) = time;
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    let secs = days * 86_400 + i64::from(h * 3600 + m * 60 + s)
+        - i64::from(offset_secs);
     Some(Timestamp::from_parts(secs, nanos))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date, or `None` when
+/// the date does not exist. The era arithmetic is the well-known one for
+/// civil calendars; it needs no table and no allocation.
+fn days_from_civil(y: i32, m: u32, d: u32) -> Option<i64> {
+    if !(1..=12).contains(&m) || !(-262_000..=262_000).contains(&y) {
+        return None;
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if d == 0 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
 }
 
 /// Now, as a [`Timestamp`].
@@ -337,6 +413,32 @@ mod tests {
         let clock = Clock::new(Zone::parse("UTC").unwrap(), jan);
         assert_eq!(clock.year_for_month(12), 2026);
         assert_eq!(clock.year_for_month(1), 2027);
+    }
+
+    #[test]
+    fn calendar_arithmetic_agrees_with_chrono() {
+        let mut day = NaiveDate::from_ymd_opt(1899, 12, 25).unwrap();
+        let end = NaiveDate::from_ymd_opt(2101, 3, 5).unwrap();
+        while day < end {
+            let want = day.and_hms_opt(13, 4, 5).unwrap().and_utc();
+            let got = utc_from_fields(
+                (day.year(), day.month(), day.day()),
+                (13, 4, 5),
+                7,
+                -3600,
+            );
+            assert_eq!(
+                got,
+                Some(Timestamp(
+                    from_chrono(want).0 + 3600 * NANOS_PER_SEC + 7
+                ))
+            );
+            day = day.succ_opt().unwrap();
+        }
+        assert_eq!(utc_from_fields((2026, 2, 29), (0, 0, 0), 0, 0), None);
+        assert_eq!(utc_from_fields((2026, 13, 1), (0, 0, 0), 0, 0), None);
+        assert_eq!(utc_from_fields((2026, 1, 1), (24, 0, 0), 0, 0), None);
+        assert!(utc_from_fields((2028, 2, 29), (0, 0, 0), 0, 0).is_some());
     }
 
     #[test]

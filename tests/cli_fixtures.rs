@@ -237,3 +237,22 @@ fn json_records_carry_every_line_and_the_explanation() {
     assert_eq!(kill["events"][0]["kind"], "oom_kill");
     assert!(kill["time"].as_str().unwrap().ends_with('Z'));
 }
+
+#[test]
+fn celery_worker_lost_ten_seconds_later_is_chained_to_the_kill() {
+    let dir = fixture("celery-oom");
+    let victim = meta(&dir)["oom_victims"][0]["pid"].clone();
+    let found = explanations(&dir, &["worker.log", "dmesg.txt"]);
+    let lost = line_of(&dir, "worker.log", "WorkerLostError(");
+    let pid_line =
+        line_of(&dir, "worker.log", "exited with 'signal 9 (SIGKILL)'");
+    for line in [pid_line, lost] {
+        let e = found
+            .iter()
+            .find(|e| e["symptom"]["line"] == line)
+            .unwrap_or_else(|| panic!("line {line} explained"));
+        assert_eq!(e["cause"]["kind"], "oom_kill", "{e}");
+        assert_eq!(e["cause"]["pid"], victim);
+        assert_eq!(e["cause"]["comm"], "celery");
+    }
+}

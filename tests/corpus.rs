@@ -22,7 +22,7 @@ use std::path::Path;
 use serde::Deserialize;
 use truecause::envelope;
 use truecause::event::{Event, Writer};
-use truecause::extract::{Extractor, LineInfo};
+use truecause::extract::{Extractor, Found, LineInfo};
 use truecause::record::Origin;
 use truecause::rules::{self, LoadOptions, values_equal};
 use truecause::time::{Clock, Timestamp, Zone};
@@ -86,7 +86,7 @@ fn events_of(extractor: &Extractor, clock: &Clock, text: &str) -> Vec<Event> {
         kernel: env.kernel,
     };
     let mut events = Vec::new();
-    extractor.extract(&info, &mut Vec::new(), &mut events);
+    extractor.extract(&info, Found::Unknown, &mut Vec::new(), &mut events);
     events
 }
 

@@ -18,10 +18,9 @@
 
 pub mod explanation;
 mod join;
-mod kinds;
 pub mod oom_report;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::event::Event;
@@ -34,6 +33,16 @@ use oom_report::{Assembler, TaskRow};
 
 /// The longest chain of links from a symptom to its root cause.
 pub const MAX_CHAIN: usize = 3;
+
+/// The most causes one rule examines for one symptom (the nearest in
+/// time); see `Correlator::candidates`.
+pub const MAX_CANDIDATES: usize = 64;
+
+/// The most stored events of one kind scanned for one symptom.
+pub const MAX_SCAN: usize = 256;
+
+/// The most pending symptoms one arriving cause re-examines.
+pub const MAX_RECHECKS: usize = 64;
 
 /// Bounds on the correlator's memory; see [`Limits::default`].
 #[derive(Clone, Copy, Debug)]
@@ -69,6 +78,9 @@ pub struct Stats {
     /// Symptoms decided early because too many were pending.
     pub forced_decisions: u64,
     pub dropped_task_rows: u64,
+    /// Causes not examined because a window held more than
+    /// [`MAX_CANDIDATES`] of them.
+    pub skipped_candidates: u64,
 }
 
 /// The outcome for one symptom: its explanation, or none.
@@ -95,8 +107,6 @@ struct Stored {
     event: Arc<Event>,
     tasks: Option<Arc<Vec<TaskRow>>>,
     seq: u64,
-    /// The event's kind in the correlator's [`kinds::KindTable`].
-    kind: u32,
 }
 
 #[derive(Debug)]
@@ -111,19 +121,23 @@ struct Pending {
 pub struct Correlator {
     rules: Vec<Explain>,
     limits: Limits,
-    store: VecDeque<Arc<Stored>>,
+    /// Kept causes by kind, each in arrival order.
+    store: HashMap<Arc<str>, VecDeque<Arc<Stored>>>,
     pending: VecDeque<Pending>,
     assembler: Assembler,
     seq: u64,
     cause_kinds: Vec<Arc<str>>,
-    kinds: kinds::KindTable,
-    /// Per rule, its symptom and cause kinds as ids.
-    rule_kinds: Vec<kinds::RuleKinds>,
     max_after: i64,
     max_reach: i64,
     watermark: Option<Timestamp>,
     stats: Stats,
+    /// Candidates left out by [`MAX_CANDIDATES`]; a Cell because the
+    /// chain search borrows the correlator immutably.
+    skipped_candidates: std::cell::Cell<u64>,
 }
+
+/// The best chain from each cause searched so far, by seq.
+type Memo = HashMap<u64, Option<Chain>>;
 
 /// One way a symptom could be explained.
 #[derive(Clone, Debug)]
@@ -157,28 +171,32 @@ impl Correlator {
         let max_after =
             rules.iter().map(|r| r.after).max().unwrap_or(0) + limits.skew;
         let max_before = rules.iter().map(|r| r.before).max().unwrap_or(0);
-        let (kinds, rule_kinds) = kinds::KindTable::new(&rules);
         Correlator {
             rules,
             limits,
-            store: VecDeque::new(),
+            store: HashMap::new(),
             pending: VecDeque::new(),
             assembler: Assembler::default(),
             seq: 0,
             cause_kinds,
-            kinds,
-            rule_kinds,
             max_after,
             max_reach: max_before + max_after + limits.skew,
             watermark: None,
             stats: Stats::default(),
+            skipped_candidates: std::cell::Cell::new(0),
         }
     }
 
     pub fn stats(&self) -> Stats {
         let mut s = self.stats;
         s.dropped_task_rows = self.assembler.dropped_tasks;
+        s.skipped_candidates = self.skipped_candidates.get();
         s
+    }
+
+    /// Symptoms waiting for their window to close.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
     }
 
     /// How long after a symptom (in log time) its decision may wait.
@@ -205,19 +223,19 @@ impl Correlator {
             return;
         }
         self.seq += 1;
-        let kind = self.kinds.id(&event.kind);
         let stored = Arc::new(Stored {
             event: Arc::new(event),
             tasks,
             seq: self.seq,
-            kind,
         });
         if is_cause {
-            if self.store.len() >= self.limits.max_stored {
-                self.store.pop_front();
+            let kept =
+                self.store.entry(stored.event.kind.clone()).or_default();
+            if kept.len() >= self.limits.max_stored {
+                kept.pop_front();
                 self.stats.dropped_events += 1;
             }
-            self.store.push_back(stored.clone());
+            kept.push_back(stored.clone());
         }
 
         // A new cause may complete a pending symptom.
@@ -240,9 +258,8 @@ impl Correlator {
                     self.decide(&oldest.stored, out);
                 }
             }
-            let pending = Pending { stored, deadline };
-            if !self.try_confident(&pending, out) {
-                self.pending.push_back(pending);
+            if !self.try_confident(&stored, out) {
+                self.pending.push_back(Pending { stored, deadline });
             }
         }
     }
@@ -254,23 +271,22 @@ impl Correlator {
             return;
         }
         self.watermark = Some(watermark);
-        let mut i = 0;
-        while i < self.pending.len() {
-            let due = self.pending[i].deadline.is_some_and(|d| d <= watermark);
-            if due {
-                let p = self.pending.remove(i).expect("index in range");
-                self.decide(&p.stored, out);
-            } else {
-                i += 1;
-            }
+        let (due, waiting): (VecDeque<Pending>, VecDeque<Pending>) =
+            std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(|p| p.deadline.is_some_and(|d| d <= watermark));
+        self.pending = waiting;
+        for p in due {
+            self.decide(&p.stored, out);
         }
         let horizon = watermark.shifted(-self.max_reach);
-        while let Some(front) = self.store.front() {
-            match front.event.origin.time {
-                Some(t) if t < horizon => {
-                    self.store.pop_front();
-                }
-                _ => break,
+        for kept in self.store.values_mut() {
+            while kept
+                .front()
+                .and_then(|f| f.event.origin.time)
+                .is_some_and(|t| t < horizon)
+            {
+                kept.pop_front();
             }
         }
     }
@@ -292,31 +308,53 @@ impl Correlator {
         })
     }
 
-    /// Decide pending symptoms that the new `cause` may complete with a
-    /// high-confidence chain: those some rule takes as a symptom, whose
-    /// time is within reach of the cause.
+    /// Decide pending symptoms that `cause` may have completed with a
+    /// high-confidence chain. Only symptoms whose widest window reaches
+    /// the cause are looked at, nearest first, at most
+    /// [`MAX_RECHECKS`] of them: a flood of causes cannot make every
+    /// arrival re-examine every pending symptom (those left wait for
+    /// their window to close, which decides them just as well).
     fn decide_confident(&mut self, cause: &Stored, out: &mut Vec<Decision>) {
-        let pending = std::mem::take(&mut self.pending);
-        for p in pending {
-            if self.may_join(&p.stored, cause) && self.try_confident(&p, out) {
-                continue;
+        let reach = self.max_reach;
+        let n = self.pending.len();
+        let mut decided = Vec::new();
+        for i in (n.saturating_sub(MAX_RECHECKS)..n).rev() {
+            let stored = self.pending[i].stored.clone();
+            let near =
+                match (stored.event.origin.time, cause.event.origin.time) {
+                    (Some(s), Some(c)) => s.since(c).abs() <= reach,
+                    _ => true,
+                };
+            if near
+                && self.joins_directly(&stored, cause)
+                && self.try_confident(&stored, out)
+            {
+                decided.push(i);
             }
-            self.pending.push_back(p);
+        }
+        // Descending indices, so each removal leaves the rest in place.
+        for i in decided {
+            self.pending.remove(i);
         }
     }
 
-    /// Whether `cause` could be part of a chain for `symptom`: a rule
-    /// takes the symptom's kind, and the two are within reach in time
-    /// (the cause may be a later link, so its own kind is not checked).
-    fn may_join(&self, symptom: &Stored, cause: &Stored) -> bool {
-        let near = match (symptom.event.origin.time, cause.event.origin.time) {
-            (Some(s), Some(c)) => s.since(c).abs() <= self.max_reach,
-            _ => true,
-        };
-        near && self
-            .rule_kinds
-            .iter()
-            .any(|k| k.symptom.contains(&symptom.kind))
+    /// Whether some rule takes `cause` as a high-confidence cause of
+    /// `symptom` right now: the cheap test before a full chain search.
+    fn joins_directly(&self, symptom: &Stored, cause: &Stored) -> bool {
+        self.rules.iter().any(|rule| {
+            rule.cause
+                .as_ref()
+                .is_some_and(|sel| sel.matches(&cause.event))
+                && rule.symptom.matches(&symptom.event)
+                && self.in_window(rule, &symptom.event, &cause.event).is_some()
+                && rule.joins.iter().any(|j| {
+                    j.confidence == Confidence::High
+                        && j.applies_to(&symptom.event)
+                        && j.keys.iter().all(|k| {
+                            join::holds(k, rule, side(symptom), side(cause))
+                        })
+                })
+        })
     }
 
     /// Decide `p` now if its best chain is already of high confidence
@@ -324,19 +362,23 @@ impl Correlator {
     /// higher priority could still find a cause for it (a time limit of
     /// the very pid waits, in case the kernel's kill of it is logged a
     /// moment later).
-    fn try_confident(&mut self, p: &Pending, out: &mut Vec<Decision>) -> bool {
-        let chains = self.chains(&p.stored, 0, &mut Vec::new());
+    fn try_confident(
+        &mut self,
+        stored: &Arc<Stored>,
+        out: &mut Vec<Decision>,
+    ) -> bool {
+        let chains = self.chains(stored, 0, &mut Vec::new(), &mut Memo::new());
         let best = pick(&chains);
         match best {
             Some(b)
                 if b.confidence == Confidence::High
                     && &*b.root_kind != "sigkill"
                     && self.rules[b.rule].absent.is_empty()
-                    && !self.could_be_outranked(&p.stored.event, b) =>
+                    && !self.could_be_outranked(&stored.event, b) =>
             {
-                let e = self.explanation(&p.stored, b, &chains);
+                let e = self.explanation(stored, b, &chains);
                 self.stats.explanations += 1;
-                out.push(Decision::of(&p.stored.event, Some(e)));
+                out.push(Decision::of(&stored.event, Some(e)));
                 true
             }
             _ => false,
@@ -344,7 +386,7 @@ impl Correlator {
     }
 
     fn decide(&mut self, stored: &Arc<Stored>, out: &mut Vec<Decision>) {
-        let chains = self.chains(stored, 0, &mut Vec::new());
+        let chains = self.chains(stored, 0, &mut Vec::new(), &mut Memo::new());
         if let Some(best) = pick(&chains) {
             let e = self.explanation(stored, best, &chains);
             self.stats.explanations += 1;
@@ -360,11 +402,16 @@ impl Correlator {
     }
 
     /// Every chain that explains `symptom`, searching causes recursively.
+    ///
+    /// `memo` keeps the best chain found for each cause already searched
+    /// in this decision, so a cause shared by many candidates (one OOM
+    /// kill behind many child exits) is searched once.
     fn chains(
         &self,
         symptom: &Arc<Stored>,
         depth: usize,
         visiting: &mut Vec<u64>,
+        memo: &mut Memo,
     ) -> Vec<Chain> {
         let mut found = Vec::new();
         if depth >= MAX_CHAIN || visiting.contains(&symptom.seq) {
@@ -376,28 +423,20 @@ impl Correlator {
             let Some(cause_sel) = &rule.cause else {
                 continue;
             };
-            let kinds = &self.rule_kinds[ri];
-            if !kinds.symptom.contains(&symptom.kind)
-                || !rule.symptom.matches(event)
-            {
+            if !rule.symptom.matches(event) {
                 continue;
             }
-            for cand in &self.store {
-                if cand.seq == symptom.seq
-                    || !kinds.cause.contains(&cand.kind)
-                    || !cause_sel.matches(&cand.event)
-                {
-                    continue;
-                }
-                let Some(distance) = self.in_window(rule, event, &cand.event)
-                else {
-                    continue;
-                };
+            for (cand, distance) in self.candidates(rule, cause_sel, symptom) {
                 let Some((ji, join)) =
                     rule.joins.iter().enumerate().find(|(_, j)| {
                         j.applies_to(event)
                             && j.keys.iter().all(|k| {
-                                join::holds(k, rule, side(symptom), side(cand))
+                                join::holds(
+                                    k,
+                                    rule,
+                                    side(symptom),
+                                    side(&cand),
+                                )
                             })
                     })
                 else {
@@ -405,8 +444,17 @@ impl Correlator {
                 };
                 let link_keys: Vec<String> =
                     join.keys.iter().map(|k| k.name()).collect();
-                let deeper = self.chains(cand, depth + 1, visiting);
-                match pick(&deeper) {
+                let next = match memo.get(&cand.seq) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let deeper =
+                            self.chains(&cand, depth + 1, visiting, memo);
+                        let best = pick(&deeper).cloned();
+                        memo.insert(cand.seq, best.clone());
+                        best
+                    }
+                };
+                match next.as_ref() {
                     Some(next) => {
                         let mut evidence = vec![cand.event.clone()];
                         evidence.extend(next.evidence.iter().cloned());
@@ -473,6 +521,60 @@ impl Correlator {
             });
         }
         visiting.pop();
+        found
+    }
+
+    /// The stored events `rule` could take as the cause of `symptom`:
+    /// of the selected kinds, in the window, not the symptom itself, and
+    /// at most [`MAX_CANDIDATES`] of them, the nearest in time first. The
+    /// cut costs nothing in a normal log (a window holds a handful of
+    /// kills); in a flood it keeps each decision bounded, and what it
+    /// leaves out is counted.
+    fn candidates(
+        &self,
+        rule: &Explain,
+        cause_sel: &crate::rules::Selector,
+        symptom: &Stored,
+    ) -> Vec<(Arc<Stored>, i64)> {
+        let mut found: Vec<(Arc<Stored>, i64)> = Vec::new();
+        for kind in &cause_sel.kinds {
+            let Some(kept) = self.store.get(kind) else {
+                continue;
+            };
+            // Newest first: the store is in arrival order, which is log
+            // time order give or take the skew, so the scan stops at the
+            // first event too old for any window, or after MAX_SCAN.
+            let oldest = symptom
+                .event
+                .origin
+                .time
+                .map(|t| t.shifted(-(rule.before + 2 * self.limits.skew)));
+            for cand in kept.iter().rev().take(MAX_SCAN) {
+                let too_old = match (cand.event.origin.time, oldest) {
+                    (Some(t), Some(o)) => t < o,
+                    _ => false,
+                };
+                if too_old {
+                    break;
+                }
+                if cand.seq == symptom.seq || !cause_sel.matches(&cand.event) {
+                    continue;
+                }
+                if let Some(d) =
+                    self.in_window(rule, &symptom.event, &cand.event)
+                {
+                    found.push((cand.clone(), d));
+                }
+            }
+        }
+        if found.len() > MAX_CANDIDATES {
+            found.select_nth_unstable_by_key(MAX_CANDIDATES, |(_, d)| *d);
+            let cut = found.len() - MAX_CANDIDATES;
+            self.skipped_candidates
+                .set(self.skipped_candidates.get() + cut as u64);
+            found.truncate(MAX_CANDIDATES);
+        }
+        found.sort_by_key(|(c, d)| (*d, c.seq));
         found
     }
 

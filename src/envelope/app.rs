@@ -71,9 +71,12 @@ pub(super) fn celery(line: &[u8], clock: &Clock) -> Option<Envelope> {
     }
     let level_at_ = skip_spaces(line, at + 1);
     let close = level_at_
-        + line[level_at_..].iter().take(96).position(|&b| b == b']')?;
+        + memchr::memchr(
+            b']',
+            &line[level_at_..(level_at_ + 96).min(line.len())],
+        )?;
     let header = &line[level_at_..close];
-    let slash = header.iter().position(|&b| b == b'/');
+    let slash = memchr::memchr(b'/', header);
     let (level, program): (Span, Option<Span>) = match slash {
         Some(s) => {
             ((level_at_, level_at_ + s), Some((level_at_ + s + 1, close)))

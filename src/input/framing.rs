@@ -11,14 +11,26 @@
 //! counted as lines or shown to the rules. That bounds memory whatever
 //! the input, at the cost of rules not seeing past the first piece of a
 //! line longer than `max_line`.
+//!
+//! [`LineReader::current_has_match`] answers whether the current line
+//! holds a match of a literal searcher, by searching every complete line
+//! already buffered at once and remembering where the next match is: the
+//! lines in between are known to hold none without being looked at one
+//! by one. This is what makes the rules' prefilter cost a whole-buffer
+//! scan rather than a call per line.
 
 use std::io::{self, Read};
+
+use aho_corasick::{AhoCorasick, Input};
 
 /// Default block size for reads.
 pub const BLOCK: usize = 256 * 1024;
 
-/// Default longest line kept whole: 4 MiB.
-pub const MAX_LINE: usize = 4 * 1024 * 1024;
+/// Default longest line kept whole: 1 MiB. A source's buffer grows to
+/// at most this plus one block, so two replayed files and the held
+/// output ([`crate::output::MAX_HELD`]) stay within the 16 MB a sidecar
+/// may take.
+pub const MAX_LINE: usize = 1024 * 1024;
 
 /// A line, or a piece of an overlong one, borrowed from the reader.
 #[derive(Clone, Copy, Debug)]
@@ -49,6 +61,10 @@ pub struct LineReader<R> {
     in_long_line: bool,
     /// Lines cut into pieces because they passed `max_line`.
     pub long_lines: u64,
+    /// Look-ahead of [`LineReader::current_has_match`], in stream
+    /// offsets: no match starts before `clear_to` other than at `hit`.
+    clear_to: u64,
+    hit: Option<u64>,
 }
 
 impl<R: Read> LineReader<R> {
@@ -74,12 +90,20 @@ impl<R: Read> LineReader<R> {
             cur: None,
             in_long_line: false,
             long_lines: 0,
+            clear_to: 0,
+            hit: None,
         }
     }
 
     /// The underlying reader.
     pub fn get_ref(&self) -> &R {
         &self.inner
+    }
+
+    /// The underlying reader, to change what it will read next (a
+    /// followed file's readable end moves as the file grows).
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 
     /// Bytes handed out so far (the offset of the next line).
@@ -149,6 +173,55 @@ impl<R: Read> LineReader<R> {
         })
     }
 
+    /// Whether the current line (after `fill_line`) contains a match of
+    /// `finder`, which must be the same searcher on every call and whose
+    /// patterns hold no line terminator.
+    ///
+    /// One search covers the current line and every complete line after
+    /// it that is already buffered; the position of the first match (or
+    /// its absence) is remembered, so the lines before it are answered
+    /// without searching. A match is looked for only within one line (or
+    /// one piece of an overlong line), as the rules see it.
+    pub fn current_has_match(&mut self, finder: &AhoCorasick) -> bool {
+        let Some((s, e, _)) = self.cur else {
+            return false;
+        };
+        let line_at = self.offset;
+        let line_end = line_at + (e - s) as u64;
+        if let Some(h) = self.hit {
+            if h >= line_at {
+                return h < line_end;
+            }
+        }
+        if self.clear_to >= line_end {
+            return false;
+        }
+
+        // Search from here to the end of the last complete line held, or
+        // to the end of this line when it is a piece or the last one.
+        let limit = if self.buf[e - 1] == b'\n' {
+            e + memchr::memrchr(b'\n', &self.buf[e..self.end])
+                .map_or(0, |i| i + 1)
+        } else {
+            e
+        };
+        let from = s + self.clear_to.saturating_sub(line_at) as usize;
+        let input =
+            Input::new(&self.buf[..limit]).span(from.min(limit)..limit);
+        match finder.find(input) {
+            Some(m) => {
+                self.hit = Some(line_at + (m.start() - s) as u64);
+                self.clear_to = line_at + (m.start() - s) as u64;
+                m.start() < e
+            }
+            None => {
+                self.hit = None;
+                self.clear_to = line_at + (limit - s) as u64;
+                false
+            }
+        }
+    }
+
     /// Whether a whole line is already in the buffer, so the next
     /// `fill_line` will not need to read.
     pub fn has_buffered_line(&self) -> bool {
@@ -193,6 +266,50 @@ impl<R: Read> LineReader<R> {
     }
 }
 
+/// Lines one at a time, the way the pipeline's sources read them: fill
+/// the next line, look at it, consume it. [`LineReader`] is the plain
+/// implementation; a followed file and the kernel log add what they must
+/// do between lines (rotation, lost records) behind the same calls.
+pub trait Lines {
+    /// Make the next line current without consuming it; false at the end
+    /// of the input. `WouldBlock` means nothing to read for now.
+    fn fill_line(&mut self) -> io::Result<bool>;
+
+    /// The current line, after `fill_line` returned true.
+    fn current(&self) -> Option<Line<'_>>;
+
+    /// Consume the current line.
+    fn consume(&mut self);
+
+    /// Whether the next `fill_line` can succeed without reading.
+    fn has_buffered_line(&self) -> bool;
+
+    /// Lines cut into pieces because they passed the maximum length.
+    fn long_lines(&self) -> u64;
+}
+
+impl<R: Read> Lines for LineReader<R> {
+    fn fill_line(&mut self) -> io::Result<bool> {
+        LineReader::fill_line(self)
+    }
+
+    fn current(&self) -> Option<Line<'_>> {
+        LineReader::current(self)
+    }
+
+    fn consume(&mut self) {
+        LineReader::consume(self)
+    }
+
+    fn has_buffered_line(&self) -> bool {
+        LineReader::has_buffered_line(self)
+    }
+
+    fn long_lines(&self) -> u64 {
+        self.long_lines
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +333,39 @@ mod tests {
         let raws: Vec<&[u8]> = lines.iter().map(|l| &l.0[..]).collect();
         assert_eq!(raws, [&b"a\r\n"[..], b"b\n", b"\n", b"c"]);
         assert_eq!(lines[3].1, 4);
+    }
+
+    #[test]
+    fn look_ahead_search_agrees_with_a_search_of_each_line() {
+        let finder = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(["needle", "oom"])
+            .unwrap();
+        let mut input = Vec::new();
+        for i in 0..400u32 {
+            let body = match i % 7 {
+                0 => "a needle here".to_owned(),
+                3 => format!("{} oom", "y".repeat(i as usize % 50)),
+                5 => "x".repeat(90),
+                _ => format!("plain line {i}"),
+            };
+            input.extend_from_slice(body.as_bytes());
+            input.push(b'\n');
+        }
+        input.extend_from_slice(b"last needle, unterminated");
+        for (block, max) in [(16, 64), (64, 32), (4096, 1 << 20)] {
+            let mut r = LineReader::with_limits(&input[..], block, max);
+            while r.fill_line().unwrap() {
+                let raw = r.current().unwrap().raw.to_vec();
+                assert_eq!(
+                    r.current_has_match(&finder),
+                    finder.is_match(&raw[..]),
+                    "block {block}, max {max}: {:?}",
+                    String::from_utf8_lossy(&raw)
+                );
+                r.consume();
+            }
+        }
     }
 
     #[test]

@@ -1,13 +1,21 @@
 //! Inputs: opening files (plain or gzip) and standard input, and
-//! framing their bytes into lines.
+//! framing their bytes into lines; for follow mode, files followed by
+//! name through rotation ([`follow`]), the kernel log ([`kmsg`]), a
+//! memory cgroup's counters ([`cgroup`]), the file system notifications
+//! that wake them ([`watch`]), and the checkpoint ([`state`]).
 //!
 //! Nothing here knows about envelopes or rules: a source is a byte
 //! stream with a name, and [`framing::LineReader`] turns it into lines.
 //! Replay (the time merge of several files) lives in the pipeline, which
 //! owns the order of records.
 
+pub mod cgroup;
+pub mod follow;
 pub mod framing;
+pub mod kmsg;
+pub mod state;
 pub mod stdin;
+pub mod watch;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};

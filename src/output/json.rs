@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use base64::Engine;
 use serde_json::{Map, Value as Json, json};
 
-use super::{OutLine, Sink};
+use super::{Notice, OutLine, Sink};
 use crate::correlate::Explanation;
 use crate::event::Event;
 use crate::record::Sources;
@@ -160,6 +160,21 @@ impl<W: Write> Sink for JsonSink<W> {
 
     fn late(&mut self, explanation: &Explanation) -> io::Result<()> {
         let obj = self.explanation(explanation);
+        self.write(&obj)
+    }
+
+    fn prints_lines(&self) -> bool {
+        !self.annotations_only
+    }
+
+    fn notice(&mut self, notice: &Notice) -> io::Result<()> {
+        let obj = json!({
+            "type": "notice",
+            "level": notice.level.as_str(),
+            "source": self.sources.name(notice.source),
+            "time": notice.time.map(|t| t.to_rfc3339()),
+            "message": notice.message,
+        });
         self.write(&obj)
     }
 

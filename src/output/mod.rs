@@ -32,6 +32,36 @@ pub struct OutLine<'a> {
     pub continuation: bool,
 }
 
+/// Something truecause must say in its output that is neither an input
+/// line nor an explanation: kernel records lost before they were read,
+/// a cgroup counting a kill. Printed where it happens, marked like an
+/// explanation (text) or as its own object type (JSON).
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub level: NoticeLevel,
+    pub source: SourceId,
+    pub time: Option<Timestamp>,
+    pub message: String,
+}
+
+/// How much a notice matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeLevel {
+    /// Evidence observed (a cgroup counter moved).
+    Info,
+    /// Evidence may be missing.
+    Warning,
+}
+
+impl NoticeLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeLevel::Info => "info",
+            NoticeLevel::Warning => "warning",
+        }
+    }
+}
+
 /// Writes one output format.
 pub trait Sink {
     /// Write a line, its events, and the explanations of its symptoms.
@@ -45,6 +75,16 @@ pub trait Sink {
     /// Write an explanation whose line was already written.
     fn late(&mut self, explanation: &Explanation) -> io::Result<()>;
 
+    /// Whether [`Sink::line`] writes anything for a line without
+    /// explanations; when it does not (`--annotations-only`), the
+    /// emitter neither calls it for such lines nor copies them.
+    fn prints_lines(&self) -> bool {
+        true
+    }
+
+    /// Write a notice.
+    fn notice(&mut self, notice: &Notice) -> io::Result<()>;
+
     fn flush(&mut self) -> io::Result<()>;
 }
 
@@ -53,7 +93,11 @@ struct Held {
     source: SourceId,
     line: u64,
     time: Option<Timestamp>,
+    /// The line's bytes; empty when the sink does not print lines.
     raw: Vec<u8>,
+    /// The line's length, counted against the bound whether or not its
+    /// bytes are kept, so that what goes out late is the same either way.
+    bytes: usize,
     continuation: bool,
     events: Vec<Event>,
     explanations: Vec<Explanation>,
@@ -66,22 +110,32 @@ pub struct Emitter<S> {
     queue: VecDeque<Held>,
     held_bytes: usize,
     max_held: usize,
+    /// The sink's [`Sink::prints_lines`], asked once.
+    prints_lines: bool,
     /// Lines written before their explanation arrived.
     pub late: u64,
 }
 
-/// Default bound on held output: 8 MiB.
-pub const MAX_HELD: usize = 8 * 1024 * 1024;
+/// Default bound on held output: 4 MiB, with two sources' line buffers
+/// ([`crate::input::framing::MAX_LINE`]) within a 16 MB peak.
+pub const MAX_HELD: usize = 4 * 1024 * 1024;
 
 impl<S: Sink> Emitter<S> {
     pub fn new(sink: S, max_held: usize) -> Emitter<S> {
         Emitter {
+            prints_lines: sink.prints_lines(),
             sink,
             queue: VecDeque::new(),
             held_bytes: 0,
             max_held,
             late: 0,
         }
+    }
+
+    /// True when a line without events would be neither written nor
+    /// held: the sink prints no lines and nothing waits.
+    pub fn skips_plain_lines(&self) -> bool {
+        !self.prints_lines && self.queue.is_empty()
     }
 
     /// Take a line. `waiting` is how many of its events are symptoms
@@ -94,6 +148,9 @@ impl<S: Sink> Emitter<S> {
         waiting: usize,
     ) -> io::Result<()> {
         if self.queue.is_empty() && waiting == 0 {
+            if !self.prints_lines && events.is_empty() {
+                return Ok(());
+            }
             return self.sink.line(line, &events, &[]);
         }
         self.held_bytes += line.raw.len();
@@ -101,7 +158,12 @@ impl<S: Sink> Emitter<S> {
             source: line.source,
             line: line.line,
             time: line.time,
-            raw: line.raw.to_vec(),
+            raw: if self.prints_lines {
+                line.raw.to_vec()
+            } else {
+                Vec::new()
+            },
+            bytes: line.raw.len(),
             continuation: line.continuation,
             events,
             explanations: Vec::new(),
@@ -154,7 +216,7 @@ impl<S: Sink> Emitter<S> {
 
     fn pop_front(&mut self) -> io::Result<()> {
         if let Some(h) = self.queue.pop_front() {
-            self.held_bytes -= h.raw.len();
+            self.held_bytes -= h.bytes;
             let line = OutLine {
                 source: h.source,
                 line: h.line,
@@ -165,6 +227,11 @@ impl<S: Sink> Emitter<S> {
             self.sink.line(&line, &h.events, &h.explanations)?;
         }
         Ok(())
+    }
+
+    /// Write a notice at once, ahead of any held lines.
+    pub fn notice(&mut self, notice: &Notice) -> io::Result<()> {
+        self.sink.notice(notice)
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
@@ -203,6 +270,14 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 
     fn late(&mut self, explanation: &Explanation) -> io::Result<()> {
         (**self).late(explanation)
+    }
+
+    fn prints_lines(&self) -> bool {
+        (**self).prints_lines()
+    }
+
+    fn notice(&mut self, notice: &Notice) -> io::Result<()> {
+        (**self).notice(notice)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{OutLine, Sink};
+use super::{Notice, OutLine, Sink};
 use crate::correlate::Explanation;
 use crate::event::Event;
 use crate::record::Sources;
@@ -137,6 +137,21 @@ impl<W: Write> Sink for TextSink<W> {
 
     fn late(&mut self, explanation: &Explanation) -> io::Result<()> {
         self.write_explanation(explanation, true)
+    }
+
+    fn prints_lines(&self) -> bool {
+        !self.annotations_only
+    }
+
+    fn notice(&mut self, notice: &Notice) -> io::Result<()> {
+        let m = self.marker();
+        writeln!(
+            self.out,
+            "{m} {}: {}: {}",
+            notice.level.as_str(),
+            self.sources.name(notice.source),
+            notice.message
+        )
     }
 
     fn flush(&mut self) -> io::Result<()> {

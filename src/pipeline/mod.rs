@@ -10,28 +10,37 @@
 //! - live ([`Input::Stdin`] alone): lines are taken as they arrive, the
 //!   watermark is the latest time seen, and when input goes quiet the
 //!   watermark moves on with the wall clock so that pending symptoms are
-//!   still decided.
+//!   still decided;
+//! - follow ([`Config::follow`]): files followed through rotation, the
+//!   kernel log and a memory cgroup, woken by file system notifications;
+//!   the lines available are merged by time, the watermark is the latest
+//!   time seen, moved on by the wall clock when the sources are quiet.
 
+mod follow;
 mod live;
 mod replay;
 mod source;
+mod wake;
 
+use follow::drive_follow;
+pub use follow::{FollowConfig, FromWhere};
 use live::drive_live;
 use replay::{drive_replay, open_sources};
 use source::Source;
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use crate::correlate::{Correlator, Decision, Limits, Stats};
 use crate::envelope::Envelope;
-use crate::event::{Event, Writer};
-use crate::extract::{Extractor, LineInfo};
+use crate::event::{Event, Value, Writer};
+use crate::extract::{Extractor, Found, LineInfo};
 use crate::input::framing::Line;
 use crate::input::{self, ByteStream};
 use crate::output::json::JsonSink;
 use crate::output::text::TextSink;
-use crate::output::{Emitter, MAX_HELD, OutLine, Sink};
+use crate::output::{Emitter, MAX_HELD, Notice, OutLine, Sink};
 use crate::record::{Origin, SourceId, Sources};
 use crate::rules::RuleSet;
 use crate::time::{self, Timestamp, Zone};
@@ -76,6 +85,8 @@ pub struct Config {
     /// Milliseconds a live stream waits for input before moving its
     /// watermark on by the wall clock.
     pub tick_ms: i32,
+    /// Follow mode: what to follow instead of `inputs`.
+    pub follow: Option<FollowConfig>,
 }
 
 impl Default for Config {
@@ -91,6 +102,7 @@ impl Default for Config {
             max_line: input::framing::MAX_LINE,
             max_held: MAX_HELD,
             tick_ms: 250,
+            follow: None,
         }
     }
 }
@@ -108,6 +120,20 @@ pub struct Summary {
     pub stats: Stats,
     /// True when output stopped because the reader went away.
     pub broken_pipe: bool,
+    /// Explanations by root cause kind.
+    pub by_cause: BTreeMap<String, u64>,
+}
+
+/// How lines are turned into events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// Literal searches over whole buffers first; envelopes and regexes
+    /// only where a literal occurs. What every run uses.
+    Fast,
+    /// Every line's envelope parsed and every pattern's regex run on
+    /// every message, with no prefilter: slow on purpose, and obviously
+    /// right, so the fast path is tested against it.
+    Plain,
 }
 
 /// Run the pipeline over `config.inputs`, writing to `out`.
@@ -116,8 +142,13 @@ pub fn run<W: Write>(
     rules: RuleSet,
     out: W,
 ) -> io::Result<Summary> {
-    let names: Vec<String> = config.inputs.iter().map(Input::name).collect();
-    with_sink(config, &names, out, |sink| drive(config, rules, sink, None))
+    let names: Vec<String> = match &config.follow {
+        Some(f) => f.source_names(),
+        None => config.inputs.iter().map(Input::name).collect(),
+    };
+    with_sink(config, &names, out, |sink| {
+        drive(config, rules, sink, None, Path::Fast)
+    })
 }
 
 /// Replay in-memory or already opened streams, named as given: for rule
@@ -128,9 +159,22 @@ pub fn run_streams<W: Write>(
     streams: Vec<(String, ByteStream)>,
     out: W,
 ) -> io::Result<Summary> {
+    run_streams_on(config, rules, streams, out, Path::Fast)
+}
+
+/// Replay streams like [`run_streams`], extracting events the way
+/// `path` says: [`Path::Plain`] is the reference that tests hold the
+/// prefiltered path to (same events, same explanations).
+pub fn run_streams_on<W: Write>(
+    config: &Config,
+    rules: RuleSet,
+    streams: Vec<(String, ByteStream)>,
+    out: W,
+    path: Path,
+) -> io::Result<Summary> {
     let names: Vec<String> = streams.iter().map(|(n, _)| n.clone()).collect();
     with_sink(config, &names, out, |sink| {
-        drive(config, rules, sink, Some(streams))
+        drive(config, rules, sink, Some(streams), path)
     })
 }
 
@@ -163,9 +207,11 @@ fn drive<S: Sink>(
     rules: RuleSet,
     sink: S,
     streams: Option<Vec<(String, ByteStream)>>,
+    path: Path,
 ) -> io::Result<Summary> {
     let RuleSet { patterns, explains } = rules;
     let mut stage = Stages {
+        path,
         extractor: Extractor::new(patterns),
         correlator: Correlator::new(explains, config.limits),
         emitter: Emitter::new(sink, config.max_held),
@@ -175,9 +221,12 @@ fn drive<S: Sink>(
         decisions: Vec::new(),
         summary: Summary::default(),
         record_pids: Vec::new(),
+        source_cgroup: Vec::new(),
     };
     let live = streams.is_none() && config.inputs == [Input::Stdin];
-    let result = if live {
+    let result = if streams.is_none() && config.follow.is_some() {
+        drive_follow(config, &mut stage)
+    } else if live {
         drive_live(config, &mut stage)
     } else {
         let sources = match streams {
@@ -214,6 +263,7 @@ fn drive<S: Sink>(
 
 /// The stages after framing, and their reusable buffers.
 pub(super) struct Stages<S> {
+    path: Path,
     extractor: Extractor,
     correlator: Correlator,
     emitter: Emitter<S>,
@@ -226,6 +276,10 @@ pub(super) struct Stages<S> {
     /// line with no envelope (a traceback's) belongs to that record, and
     /// takes its writer as it takes its time.
     record_pids: Vec<Option<u32>>,
+    /// Per source, the cgroup its writer runs in (`--cgroup` with
+    /// followed files): given to the events of its lines that name none,
+    /// so that they join the cgroup's own events.
+    source_cgroup: Vec<Option<String>>,
 }
 
 impl<S: Sink> Stages<S> {
@@ -244,8 +298,8 @@ impl<S: Sink> Stages<S> {
         }
     }
 
-    /// The per-line path: envelope already parsed; extract, correlate,
-    /// emit. Allocates nothing for a line no rule could match.
+    /// The per-line path for a line whose literals were not searched
+    /// ahead: the message is checked against every literal here.
     fn line(
         &mut self,
         source: SourceId,
@@ -254,20 +308,46 @@ impl<S: Sink> Stages<S> {
         time: Option<Timestamp>,
         inherited: bool,
     ) -> io::Result<()> {
+        let message = message_of(line.raw, env);
+        let candidate = self
+            .extractor
+            .is_candidate(message)
+            .then_some(Found::Unknown);
+        self.line_with(source, line, env, time, inherited, candidate)
+    }
+
+    /// The per-line path: envelope already parsed, and `candidate` `None`
+    /// only when no pattern can match the line (else what the literal
+    /// searches found); extract, correlate, emit. Allocates nothing for
+    /// a line that is no candidate.
+    fn line_with(
+        &mut self,
+        source: SourceId,
+        line: &Line<'_>,
+        env: &Envelope,
+        time: Option<Timestamp>,
+        inherited: bool,
+        candidate: Option<Found>,
+    ) -> io::Result<()> {
         if !line.continuation {
             self.summary.lines += 1;
         }
-        let content = crate::record::Record {
-            source,
-            line: line.number,
-            offset: line.offset,
-            raw: line.raw,
-        }
-        .content();
-        let message = &content[env.message.min(content.len())..];
-        let mut waiting = 0;
+        // Kept for every line, even one skipped below: a traceback line
+        // takes its writer from the record before it.
         let writer_pid = self.writer_pid(source, env);
-        if !line.continuation && self.extractor.is_candidate(message) {
+        let extract = match self.path {
+            Path::Fast => candidate,
+            Path::Plain => Some(Found::Unknown),
+        };
+
+        // Most lines: nothing to extract, and nothing to print or hold.
+        if extract.is_none() && self.emitter.skips_plain_lines() {
+            return Ok(());
+        }
+
+        let content = content_of(line.raw);
+        let mut waiting = 0;
+        if let (false, Some(found)) = (line.continuation, extract) {
             let info = LineInfo {
                 content,
                 message_start: env.message,
@@ -285,18 +365,36 @@ impl<S: Sink> Stages<S> {
                 },
                 kernel: env.kernel,
             };
-            self.extractor
-                .extract(&info, &mut self.scratch, &mut self.events);
+            match self.path {
+                Path::Fast => self.extractor.extract(
+                    &info,
+                    found,
+                    &mut self.scratch,
+                    &mut self.events,
+                ),
+                Path::Plain => {
+                    self.extractor.extract_all(&info, &mut self.events)
+                }
+            }
+        }
+        if let Some(Some(cgroup)) = self.source_cgroup.get(source as usize) {
+            for event in self.events.iter_mut() {
+                if !event.from_kernel && event.get("cgroup").is_none() {
+                    event.set("cgroup", Value::Str(cgroup.clone()));
+                }
+            }
         }
         let mut kept = Vec::new();
-        for event in self.events.drain(..) {
-            if self.correlator.is_symptom(&event) {
-                waiting += 1;
+        if !self.events.is_empty() {
+            for event in self.events.drain(..) {
+                if self.correlator.is_symptom(&event) {
+                    waiting += 1;
+                }
+                if self.keep_events {
+                    kept.push(event.clone());
+                }
+                self.correlator.push(event, &mut self.decisions);
             }
-            if self.keep_events {
-                kept.push(event.clone());
-            }
-            self.correlator.push(event, &mut self.decisions);
         }
         let out = OutLine {
             source,
@@ -310,10 +408,28 @@ impl<S: Sink> Stages<S> {
     }
 
     pub(super) fn deliver(&mut self) -> io::Result<()> {
+        if self.decisions.is_empty() {
+            return Ok(());
+        }
         for d in self.decisions.drain(..) {
+            if let Some(e) = &d.explanation {
+                *self
+                    .summary
+                    .by_cause
+                    .entry(e.cause.kind.to_string())
+                    .or_default() += 1;
+            }
             self.emitter.decision(d)?;
         }
         Ok(())
+    }
+
+    /// An event made by code rather than by a rule (a cgroup counter
+    /// moved): said as a notice, then correlated like any other.
+    fn event(&mut self, event: Event, notice: &Notice) -> io::Result<()> {
+        self.emitter.notice(notice)?;
+        self.correlator.push(event, &mut self.decisions);
+        self.deliver()
     }
 
     fn finish(&mut self) -> io::Result<()> {
@@ -322,6 +438,23 @@ impl<S: Sink> Stages<S> {
         self.emitter.release_all()?;
         self.emitter.flush()
     }
+}
+
+/// A line without its terminator.
+fn content_of(raw: &[u8]) -> &[u8] {
+    crate::record::Record {
+        source: 0,
+        line: 0,
+        offset: 0,
+        raw,
+    }
+    .content()
+}
+
+/// The message of a line whose envelope is `env`.
+fn message_of<'a>(raw: &'a [u8], env: &Envelope) -> &'a [u8] {
+    let content = content_of(raw);
+    &content[env.message.min(content.len())..]
 }
 
 /// An I/O error's message starting in lowercase, as ours do.

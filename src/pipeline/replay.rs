@@ -8,7 +8,8 @@
 use std::io;
 
 use super::source::Source;
-use super::{Config, Input, Stages, Summary, lower};
+use super::{Config, Input, Path, Stages, Summary, lower, message_of};
+use crate::extract::Found;
 use crate::input::{self, ByteStream};
 use crate::output::Sink;
 use crate::record::SourceId;
@@ -48,44 +49,90 @@ pub(super) fn drive_replay<S: Sink>(
     stage: &mut Stages<S>,
     mut sources: Vec<Source>,
 ) -> io::Result<()> {
-    loop {
-        // Fill every head; a source that fails to read is reported and
-        // dropped, and the others go on.
-        for src in sources.iter_mut().filter(|s| !s.done) {
-            if let Err(e) = src.fill() {
-                tracing::error!(
-                    "{}: read error after line {}: {}",
-                    src.name,
-                    src.reader.current().map_or(0, |l| l.number),
-                    lower(&e)
-                );
-                stage.summary.failed_sources.push(src.name.clone());
-                src.done = true;
-                src.head = None;
-            }
-        }
-        // The earliest head goes next; a head without time goes at once.
-        let next = sources
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.head.is_some())
-            .min_by_key(|(_, s)| s.head_time().map_or(i64::MIN, |t| t.0))
-            .map(|(i, _)| i);
-        let Some(i) = next else { break };
+    for src in sources.iter_mut() {
+        fill_or_drop(stage, src);
+    }
+    // The earliest head goes next (the first source on a tie); a head
+    // without time goes at once. Only the source a line was taken from
+    // needs its head filled again.
+    while let Some(i) = earliest(&sources) {
         let src = &mut sources[i];
-        let (env, time, inherited) = src.head.take().expect("has head");
-        if let Some(t) = time {
-            src.last_time = Some(t);
-        }
-        let line = src.reader.current().expect("filled");
-        stage.line(src.id, &line, &env, time, inherited)?;
-        src.reader.consume();
-        if let Some(t) = time {
-            stage.correlator.advance(t, &mut stage.decisions);
-            stage.deliver()?;
-        }
+        take_head(stage, src)?;
+        fill_or_drop(stage, src);
     }
     stage.summary.long_lines +=
         sources.iter().map(|s| s.reader.long_lines).sum::<u64>();
+    Ok(())
+}
+
+/// Fill a source's head; a source that fails to read is reported and
+/// dropped, and the others go on.
+fn fill_or_drop<S: Sink>(stage: &mut Stages<S>, src: &mut Source) {
+    if src.done {
+        return;
+    }
+    if let Err(e) = src.fill() {
+        tracing::error!(
+            "{}: read error after line {}: {}",
+            src.name,
+            src.reader.current().map_or(0, |l| l.number),
+            lower(&e)
+        );
+        stage.summary.failed_sources.push(src.name.clone());
+        src.done = true;
+        src.head = None;
+    }
+}
+
+/// The source whose head goes next, if any has one.
+fn earliest(sources: &[Source]) -> Option<usize> {
+    let mut best: Option<(usize, i64)> = None;
+    for (i, s) in sources.iter().enumerate() {
+        if s.head.is_some() {
+            let t = s.head_time().map_or(i64::MIN, |t| t.0);
+            if best.is_none_or(|(_, b)| t < b) {
+                best = Some((i, t));
+            }
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// Hand a source's head line to the stages, consume it, and move the
+/// watermark to its time.
+fn take_head<S: Sink>(
+    stage: &mut Stages<S>,
+    src: &mut Source,
+) -> io::Result<()> {
+    let Some((env, time, inherited)) = &src.head else {
+        return Ok(());
+    };
+    let (time, inherited) = (*time, *inherited);
+    if time.is_some() {
+        src.last_time = time;
+    }
+
+    // Which lines need the rules is decided by literal searches over
+    // whole buffers, and for short literals over the message.
+    let scanner = stage.extractor.scanner();
+    let candidate = if stage.path == Path::Plain
+        || scanner.is_some_and(|f| src.reader.current_has_match(f))
+    {
+        Some(Found::Unknown)
+    } else {
+        let line = src.reader.current().expect("filled");
+        stage
+            .extractor
+            .needs_message(env.kernel, message_of(line.raw, env))
+            .then_some(Found::ShortOnly)
+    };
+    let line = src.reader.current().expect("filled");
+    stage.line_with(src.id, &line, env, time, inherited, candidate)?;
+    src.reader.consume();
+    src.head = None;
+    if let Some(t) = time {
+        stage.correlator.advance(t, &mut stage.decisions);
+        stage.deliver()?;
+    }
     Ok(())
 }

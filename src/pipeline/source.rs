@@ -1,20 +1,23 @@
 //! One source being read: its line reader, its clock, and the parsed
-//! line at its head, which replay compares across sources to merge them.
+//! line at its head, which replay and follow compare across sources to
+//! merge them by time.
 
 use std::io;
 
 use super::Config;
 use crate::envelope::{self, Envelope};
 use crate::input::ByteStream;
-use crate::input::framing::{self, LineReader};
+use crate::input::framing::{self, LineReader, Lines};
 use crate::record::{Record, SourceId};
 use crate::time::{self, Clock, Timestamp};
 
-/// One source being read.
-pub(super) struct Source {
+/// One source being read: a byte stream framed by a [`LineReader`] for
+/// replay and standard input, or any other [`Lines`] (a followed file,
+/// the kernel log) in follow mode.
+pub(super) struct Source<L = LineReader<ByteStream>> {
     pub(super) id: SourceId,
     pub(super) name: String,
-    pub(super) reader: LineReader<ByteStream>,
+    pub(super) reader: L,
     pub(super) clock: Clock,
     pub(super) last_time: Option<Timestamp>,
     /// The parsed head line: its envelope, time and whether inherited.
@@ -30,6 +33,22 @@ impl Source {
         config: &Config,
         reference: Timestamp,
     ) -> Source {
+        let reader =
+            LineReader::with_limits(stream, framing::BLOCK, config.max_line);
+        Source::with_lines(id, name, reader, config, reference)
+    }
+}
+
+impl<L: Lines> Source<L> {
+    /// A source reading `reader`, with a clock for `config` whose year
+    /// comes from `reference` (a file's mtime, or now).
+    pub(super) fn with_lines(
+        id: SourceId,
+        name: String,
+        reader: L,
+        config: &Config,
+        reference: Timestamp,
+    ) -> Source<L> {
         let mut clock = Clock::new(config.zone, reference);
         match config.boot_time {
             Some(b) => {
@@ -41,11 +60,7 @@ impl Source {
         Source {
             id,
             name,
-            reader: LineReader::with_limits(
-                stream,
-                framing::BLOCK,
-                config.max_line,
-            ),
+            reader,
             clock,
             last_time: None,
             head: None,

@@ -3,6 +3,11 @@
 
 #![allow(dead_code)]
 
+mod follow;
+
+#[allow(unused_imports)]
+pub use follow::*;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -1,0 +1,164 @@
+//! The fast path against the plain one: replaying the same inputs with
+//! literal prefilters (what every run uses) and with every regex on
+//! every line ([`Path::Plain`]) must print the same bytes, in text with
+//! every line and in JSON explanations, on the real captures in
+//! `fixtures/` and on a small synthetic input from the benchmark
+//! generator.
+
+#[allow(dead_code)]
+#[path = "../benches/generate.rs"]
+mod generate;
+
+use std::path::{Path as FsPath, PathBuf};
+
+use truecause::input::{self, ByteStream};
+use truecause::pipeline::{self, Config, Format, Path, Summary};
+use truecause::rules::{self, LoadOptions};
+use truecause::time::{Timestamp, Zone};
+
+/// The output of one replay of `files`, and its summary.
+fn replay(
+    files: &[PathBuf],
+    config: &Config,
+    path: Path,
+) -> (Vec<u8>, Summary) {
+    let (set, problems) = rules::load(&LoadOptions::default());
+    assert!(
+        problems.iter().all(|p| p.warning),
+        "shipped rules load: {problems:?}"
+    );
+    let streams: Vec<(String, ByteStream)> = files
+        .iter()
+        .map(|f| {
+            let stream = input::open_file(f).expect("input opens");
+            (f.display().to_string(), stream)
+        })
+        .collect();
+    let mut out = Vec::new();
+    let summary =
+        pipeline::run_streams_on(config, set, streams, &mut out, path)
+            .expect("replay runs");
+    (out, summary)
+}
+
+/// Replay `files` both ways in every output mode and compare. Returns
+/// how many explanations the fast path printed in text mode.
+fn assert_paths_agree(files: &[PathBuf], boot_time: Timestamp) -> u64 {
+    let mut explained = 0;
+    for (format, annotations_only) in [
+        (Format::Text, false),
+        (Format::Text, true),
+        (Format::Json, true),
+    ] {
+        let config = Config {
+            format,
+            annotations_only,
+            boot_time: Some(boot_time),
+            zone: Zone::parse("UTC").expect("utc"),
+            ..Config::default()
+        };
+        let (fast, fast_summary) = replay(files, &config, Path::Fast);
+        let (plain, plain_summary) = replay(files, &config, Path::Plain);
+        if fast != plain {
+            let fast = String::from_utf8_lossy(&fast);
+            let plain = String::from_utf8_lossy(&plain);
+            let at = fast
+                .lines()
+                .zip(plain.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            panic!(
+                "{files:?} ({format:?}, annotations only: \
+                 {annotations_only}): outputs differ from line {}:\n\
+                 fast:  {:?}\nplain: {:?}",
+                at + 1,
+                fast.lines().nth(at),
+                plain.lines().nth(at)
+            );
+        }
+        assert_eq!(fast_summary.lines, plain_summary.lines);
+        assert_eq!(fast_summary.stats.events, plain_summary.stats.events);
+        if format == Format::Text && !annotations_only {
+            explained = fast_summary.explanations;
+        }
+    }
+    explained
+}
+
+/// Every `fixtures/<scenario>/` with a `meta.json`: its worker log with
+/// each of its kernel logs, at the boot time the capture recorded.
+fn fixture_runs() -> Vec<(Vec<PathBuf>, Timestamp)> {
+    let root = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut runs = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return runs;
+    };
+    let mut dirs: Vec<PathBuf> =
+        entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    dirs.sort();
+    for dir in dirs {
+        let Ok(meta) = std::fs::read_to_string(dir.join("meta.json")) else {
+            continue;
+        };
+        let meta: serde_json::Value =
+            serde_json::from_str(&meta).expect("meta.json parses");
+        // A capture with no kernel side (fixtures/parents) has no boot
+        // time and nothing to join.
+        let Some(boot) = meta["boot_time"].as_i64() else {
+            continue;
+        };
+        let boot = Timestamp::from_parts(boot, 0);
+        // The application's log: worker.log, or the one `.log` file a
+        // capture of another program (gunicorn.log) has.
+        let Some(app) = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .min()
+        else {
+            continue;
+        };
+        for kernel in ["dmesg.txt", "dmesg-iso.txt", "kmsg.txt", "syslog.txt"]
+        {
+            let k = dir.join(kernel);
+            if k.exists() {
+                runs.push((vec![app.clone(), k], boot));
+            }
+        }
+    }
+    runs
+}
+
+#[test]
+fn fast_and_plain_paths_explain_the_real_captures_alike() {
+    let runs = fixture_runs();
+    for (files, boot) in &runs {
+        assert_paths_agree(files, *boot);
+    }
+    eprintln!("compared {} fixture replays", runs.len());
+}
+
+#[test]
+fn fast_and_plain_paths_explain_synthetic_input_alike() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for seed in [1, 2] {
+        let out = dir.path().join(format!("seed-{seed}"));
+        generate::generate(&generate::Args {
+            seed,
+            size: 2_000_000,
+            out: out.clone(),
+        })
+        .expect("generator writes");
+        let files = vec![
+            out.join("synthetic-worker.log"),
+            out.join("synthetic-dmesg.txt"),
+        ];
+        let boot = Timestamp::from_parts(generate::BOOT_TIME, 0);
+        let explained = assert_paths_agree(&files, boot);
+        let truth = std::fs::read_to_string(out.join("synthetic-truth.tsv"))
+            .expect("truth written");
+        assert_eq!(explained, truth.lines().count() as u64, "seed {seed}");
+    }
+}
