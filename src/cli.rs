@@ -185,22 +185,33 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesAction {
-    /// Validate rule files: syntax, regexes, unknown keys, duplicate ids.
+    /// Validate rule files: syntax, regexes, unknown keys, duplicate ids,
+    /// windows, scenarios. Prints `file:line:column: error: what; how to
+    /// fix it`; exit status 1 when there is an error.
     Check {
-        /// Rule files or folders; none checks the shipped rules.
+        /// Rule files or folders, checked with the shipped rules; none
+        /// checks the shipped rules alone.
         paths: Vec<PathBuf>,
+        /// Leave out the shipped rules.
         #[arg(long)]
         no_default_rules: bool,
     },
-    /// Run every rule's inline examples and scenarios.
+    /// Run the rules' examples, counterexamples and scenarios like a test
+    /// runner; the last line reads `N passed, M failed`, and the exit
+    /// status is 1 when a test fails.
     Test {
+        /// Rule files or folders whose rules are tested (the shipped rules
+        /// are still loaded for scenarios); none tests every loaded rule.
         paths: Vec<PathBuf>,
+        /// Leave out the shipped rules.
         #[arg(long)]
         no_default_rules: bool,
     },
-    /// List the loaded rules: id, kind, file, description.
+    /// List the loaded rules, one a line: id, kind, file, description.
     List {
+        /// Rule files or folders to load with the shipped rules.
         paths: Vec<PathBuf>,
+        /// Leave out the shipped rules.
         #[arg(long)]
         no_default_rules: bool,
     },
