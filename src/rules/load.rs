@@ -292,21 +292,11 @@ fn place<T>(
     what: &str,
 ) {
     let line = problems.line_of(span.start);
-    match ids.get(&id).cloned() {
+    let index = match ids.get(&id).cloned() {
         Some(first) if first.embedded != embedded => {
             tracing::debug!(%id, file = %file, replaces = %first.file, "rule replaced");
             list[first.index] = rule;
-            let index = first.index;
-            let file = file.clone();
-            ids.insert(
-                id,
-                Placed {
-                    index,
-                    embedded,
-                    file,
-                    line,
-                },
-            );
+            first.index
         }
         Some(first) => {
             problems.at(
@@ -318,22 +308,23 @@ fn place<T>(
                     first.file, first.line
                 ),
             );
+            return;
         }
         None => {
-            let index = list.len();
-            let file = file.clone();
-            ids.insert(
-                id,
-                Placed {
-                    index,
-                    embedded,
-                    file,
-                    line,
-                },
-            );
             list.push(rule);
+            list.len() - 1
         }
-    }
+    };
+    let file = file.clone();
+    ids.insert(
+        id,
+        Placed {
+            index,
+            embedded,
+            file,
+            line,
+        },
+    );
 }
 
 /// An I/O error as our messages read: lowercase, without the os error
