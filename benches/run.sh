@@ -104,6 +104,13 @@ for f in sorted(glob.glob(rules + "/*.toml")):
     with open(f, "rb") as fh:
         rx += [p["regex"] for p in tomllib.load(fh).get("pattern", [])]
 plain = [re.sub(r"\(\?P<\w+>", "(", r) for r in rx]
+# Escapes of characters that are not regex syntax (\' in a literal TOML
+# string) are accepted by the regex crate since regex-syntax 0.7, but not
+# by older ripgreps (Debian's 13), and GNU grep reads \' as an anchor.
+meta = set("\\.+*?()|[]{}^$#&-~")
+plain = [re.sub(r"\\([^\w\s])",
+                lambda m: m.group(0) if m.group(1) in meta else m.group(1), r)
+         for r in plain]
 posix = []
 for r in plain:
     for a, b in [("(?:", "("), (r"\d", "[0-9]"), (r"\s", "[[:space:]]"),

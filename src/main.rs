@@ -97,6 +97,7 @@ fn analyze(args: cli::RunArgs) -> anyhow::Result<Status> {
     let load = LoadOptions {
         no_default_rules: args.rules.no_default_rules,
         paths: args.rules.paths.clone(),
+        compile_regexes: false,
     };
     let rules = load_rules(&load)?;
     let config = config_from(&args)?;
@@ -290,6 +291,7 @@ fn rules_command(action: RulesAction) -> anyhow::Result<Status> {
     let load = LoadOptions {
         no_default_rules,
         paths,
+        compile_regexes: true,
     };
     let (set, problems) = rules::load(&load);
     let mut out = io::stdout().lock();

@@ -119,6 +119,12 @@ pub struct Envelope {
 }
 
 impl Envelope {
+    /// Whether kernel-only patterns apply to the line: it is the
+    /// kernel's, or bare (see `extract::LineInfo::kernel_or_bare`).
+    pub fn kernel_or_bare(&self) -> bool {
+        self.kernel || self.message == 0
+    }
+
     /// An envelope that recognized nothing: the line is the message.
     pub fn bare() -> Envelope {
         Envelope {

@@ -21,7 +21,7 @@
 
 use std::io::{self, Read};
 
-use aho_corasick::{AhoCorasick, Input};
+use crate::extract::Scanner;
 
 /// Default block size for reads.
 pub const BLOCK: usize = 256 * 1024;
@@ -182,7 +182,7 @@ impl<R: Read> LineReader<R> {
     /// its absence) is remembered, so the lines before it are answered
     /// without searching. A match is looked for only within one line (or
     /// one piece of an overlong line), as the rules see it.
-    pub fn current_has_match(&mut self, finder: &AhoCorasick) -> bool {
+    pub fn current_has_match(&mut self, finder: &Scanner) -> bool {
         let Some((s, e, _)) = self.cur else {
             return false;
         };
@@ -206,13 +206,11 @@ impl<R: Read> LineReader<R> {
             e
         };
         let from = s + self.clear_to.saturating_sub(line_at) as usize;
-        let input =
-            Input::new(&self.buf[..limit]).span(from.min(limit)..limit);
-        match finder.find(input) {
-            Some(m) => {
-                self.hit = Some(line_at + (m.start() - s) as u64);
-                self.clear_to = line_at + (m.start() - s) as u64;
-                m.start() < e
+        match finder.find(&self.buf[..limit], from.min(limit)..limit) {
+            Some(start) => {
+                self.hit = Some(line_at + (start - s) as u64);
+                self.clear_to = line_at + (start - s) as u64;
+                start < e
             }
             None => {
                 self.hit = None;
@@ -337,10 +335,7 @@ mod tests {
 
     #[test]
     fn look_ahead_search_agrees_with_a_search_of_each_line() {
-        let finder = AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(["needle", "oom"])
-            .unwrap();
+        let finder = Scanner::new(&["needle", "oom"]).unwrap();
         let mut input = Vec::new();
         for i in 0..400u32 {
             let body = match i % 7 {

@@ -311,7 +311,7 @@ impl<S: Sink> Stages<S> {
         let message = message_of(line.raw, env);
         let candidate = self
             .extractor
-            .is_candidate(message)
+            .is_candidate(env.kernel_or_bare(), message)
             .then_some(Found::Unknown);
         self.line_with(source, line, env, time, inherited, candidate)
     }

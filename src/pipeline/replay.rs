@@ -123,7 +123,7 @@ fn take_head<S: Sink>(
         let line = src.reader.current().expect("filled");
         stage
             .extractor
-            .needs_message(env.kernel, message_of(line.raw, env))
+            .needs_message(env.kernel_or_bare(), message_of(line.raw, env))
             .then_some(Found::ShortOnly)
     };
     let line = src.reader.current().expect("filled");

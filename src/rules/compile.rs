@@ -9,9 +9,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use regex::bytes::Regex;
-
-use super::literal::required_literal;
+use super::lazy_regex::{self, LazyRegex};
+use super::literal::{anchored_first_bytes, required_literals};
 use super::load::Problems;
 use super::schema::{
     Confidence, ExampleDef, ExplainDef, FieldType, PatternDef, ScenarioDef,
@@ -25,11 +24,16 @@ pub struct Pattern {
     pub id: Arc<str>,
     pub kind: Arc<str>,
     pub description: String,
-    pub regex: Regex,
+    /// Parsed when loaded, compiled when a line first needs it.
+    pub regex: LazyRegex,
     pub kernel_only: bool,
     /// At least one must occur in a message for the regex to be tried;
     /// empty means the regex is tried on every message.
     pub literals: Vec<String>,
+    /// For a regex anchored at the start of the message, the bytes its
+    /// match can start with: a check that costs nothing per message,
+    /// for patterns whose literals are too common to search for.
+    pub first_bytes: Option<Box<[bool; 256]>>,
     pub captures: Vec<Capture>,
     pub set: Vec<(Arc<str>, Value)>,
     /// The file the rule came from.
@@ -278,35 +282,36 @@ pub fn signal_number(text: &str) -> Option<i64> {
 pub(super) fn pattern(
     def: PatternDef,
     file: &Arc<str>,
+    eager: bool,
     problems: &mut Problems,
 ) -> Option<Pattern> {
     let id = def.id.get_ref().clone();
-    let regex = match Regex::new(def.regex.get_ref()) {
-        Ok(r) => r,
-        Err(e) => {
-            let (detail, at) = regex_error(&e, def.regex.get_ref());
-            let span = def.regex.span();
-            let start = span.start
-                + problems.quote_len(span.start)
-                + def.regex.get_ref()[..at.min(def.regex.get_ref().len())]
-                    .len();
-            problems.at(
-                start..span.end,
-                format!(
-                    "pattern {id:?}: the regex does not compile: {detail}; \
-                     fix it at this column (Rust regex syntax: no \
-                     look-around or backreferences; a literal string, \
-                     '''...''', keeps backslashes as written)"
-                ),
-            );
+    let source = def.regex.get_ref();
+    let hir = match lazy_regex::parse(source) {
+        Ok(hir) => hir,
+        Err((detail, at)) => {
+            regex_problem(&def, &detail, at, problems);
             return None;
         }
     };
+    let regex = LazyRegex::new(source);
+    if eager {
+        if let Err(e) = regex.compile() {
+            let detail = e.to_string();
+            let detail = detail.lines().last().unwrap_or("").trim();
+            regex_problem(
+                &def,
+                detail.trim_start_matches("error: "),
+                0,
+                problems,
+            );
+            return None;
+        }
+    }
 
-    let names: Vec<&str> =
-        regex.capture_names().flatten().map(field_name).collect();
+    let names = lazy_regex::capture_names(&hir);
     for name in def.fields.keys().chain(def.map.keys()) {
-        if !names.contains(&name.as_str()) {
+        if !names.iter().flatten().any(|n| field_name(n) == name) {
             problems.at(
                 def.regex.span(),
                 format!(
@@ -318,8 +323,8 @@ pub(super) fn pattern(
     }
 
     let mut captures = Vec::new();
-    for (index, name) in regex.capture_names().enumerate() {
-        let Some(name) = name.map(field_name) else {
+    for (index, name) in names.iter().enumerate() {
+        let Some(name) = name.as_deref().map(field_name) else {
             continue;
         };
         let map = def.map.get(name).map(|table| {
@@ -371,9 +376,7 @@ pub(super) fn pattern(
 
     let literals = match def.literals {
         Some(l) => l,
-        None => required_literal(def.regex.get_ref(), 3)
-            .into_iter()
-            .collect(),
+        None => required_literals(&hir, 3),
     };
 
     Some(Pattern {
@@ -383,6 +386,7 @@ pub(super) fn pattern(
         regex,
         kernel_only: def.kernel,
         literals,
+        first_bytes: anchored_first_bytes(&hir),
         captures,
         set,
         file: file.clone(),
@@ -560,25 +564,34 @@ pub(super) fn explain(
 
 /// The regex crate's complaint, and the byte offset into the pattern it
 /// points at (its diagram's caret, for a one-line pattern).
-fn regex_error(e: &regex::Error, pattern: &str) -> (String, usize) {
-    let text = e.to_string();
-    let detail = text
-        .lines()
-        .last()
-        .unwrap_or("")
-        .trim()
-        .trim_start_matches("error: ")
-        .to_owned();
-    let at = if pattern.contains('\n') {
+/// Report a regex that does not parse or build: `detail` says what is
+/// wrong, `at` is the byte offset in the regex it points at (0 when not
+/// known, or when the regex spans lines and the offset cannot be mapped
+/// into the file).
+fn regex_problem(
+    def: &PatternDef,
+    detail: &str,
+    at: usize,
+    problems: &mut Problems,
+) {
+    let source = def.regex.get_ref();
+    let at = if source.contains('\n') {
         0
     } else {
-        text.lines()
-            .find(|l| l.trim() == "^" || l.trim_start().starts_with('^'))
-            .and_then(|l| l.find('^'))
-            .map_or(0, |caret| caret.saturating_sub(4))
+        at.min(source.len())
     };
-    let at = pattern.char_indices().nth(at).map_or(0, |(i, _)| i);
-    (detail, at)
+    let span = def.regex.span();
+    let start = span.start + problems.quote_len(span.start) + at;
+    problems.at(
+        start..span.end,
+        format!(
+            "pattern {:?}: the regex does not compile: {detail}; fix it at \
+             this column (Rust regex syntax: no look-around or \
+             backreferences; a literal string, '''...''', keeps \
+             backslashes as written)",
+            def.id.get_ref()
+        ),
+    );
 }
 
 /// The `{names}` of a message template that no placeholder fills.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::EMBEDDED;
 use super::compile::{self, Explain, Pattern};
+use super::literal::is_distinctive;
 use super::schema::RuleFile;
 
 /// A problem in a rule file, positioned for an editor to jump to.
@@ -111,6 +112,10 @@ pub struct LoadOptions {
     pub no_default_rules: bool,
     /// Rule files, or folders whose `*.toml` files are read in name order.
     pub paths: Vec<PathBuf>,
+    /// Compile every regex while loading, so that one too large to build
+    /// is a rule error; otherwise each is compiled on first use (see
+    /// [`super::LazyRegex`]). For `rules check` and `rules test`.
+    pub compile_regexes: bool,
 }
 
 /// The compiled rules, in load order, with overrides applied.
@@ -129,7 +134,10 @@ impl RuleSet {
 /// Load and compile rules. Returns the rules that compiled and every
 /// problem found; the caller decides whether errors are fatal.
 pub fn load(opts: &LoadOptions) -> (RuleSet, Vec<RuleError>) {
-    let mut loader = Loader::default();
+    let mut loader = Loader {
+        eager: opts.compile_regexes,
+        ..Loader::default()
+    };
     if !opts.no_default_rules {
         for (name, text) in EMBEDDED {
             loader.add_text(name, text, true);
@@ -144,7 +152,10 @@ pub fn load(opts: &LoadOptions) -> (RuleSet, Vec<RuleError>) {
 /// Load rules from one text, as if from a file of that name. For tests
 /// and `rules test` on a scenario.
 pub fn load_text(name: &str, text: &str) -> (RuleSet, Vec<RuleError>) {
-    let mut loader = Loader::default();
+    let mut loader = Loader {
+        eager: true,
+        ..Loader::default()
+    };
     loader.add_text(name, text, false);
     (loader.set, loader.problems)
 }
@@ -156,6 +167,8 @@ struct Loader {
     /// id to where it was placed, for patterns and explains.
     pattern_ids: HashMap<Arc<str>, Placed>,
     explain_ids: HashMap<Arc<str>, Placed>,
+    /// Compile regexes while loading rather than on first use.
+    eager: bool,
 }
 
 /// Where a rule id was first placed: its index in the set, whether it is
@@ -231,14 +244,32 @@ impl Loader {
         for def in parsed.pattern {
             let span = def.id.span();
             let id: Arc<str> = Arc::from(def.id.get_ref().as_str());
-            if let Some(p) = compile::pattern(def, &file, &mut problems) {
-                if p.literals.is_empty() {
+            if let Some(p) =
+                compile::pattern(def, &file, self.eager, &mut problems)
+            {
+                let common: Vec<&String> =
+                    p.literals.iter().filter(|l| !is_distinctive(l)).collect();
+                if p.first_bytes.is_some() {
+                    // Checked by the message's first byte: cheap enough.
+                } else if p.literals.is_empty() {
                     problems.warn_at(
                         span.clone(),
                         format!(
                             "pattern {id:?} has no literal text every match \
                              contains, so it runs on every line; add \
                              `literals = [...]` to keep the prefilter fast"
+                        ),
+                    );
+                } else if !common.is_empty() {
+                    problems.warn_at(
+                        span.clone(),
+                        format!(
+                            "pattern {id:?}: the literal {:?} is too common \
+                             to search whole files for, so every line it \
+                             may apply to is searched for it; give \
+                             `literals = [...]` of four bytes or more with \
+                             two letters, or anchor the regex with `^`",
+                            common[0]
                         ),
                     );
                 }

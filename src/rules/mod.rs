@@ -8,6 +8,7 @@
 //! `truecause rules check` can report them all at once.
 
 mod compile;
+mod lazy_regex;
 mod literal;
 mod load;
 pub mod schema;
@@ -17,6 +18,8 @@ pub use compile::{
     Capture, Explain, Join, JoinKey, Located, Pattern, Selector,
     signal_number, toml_value, typed as compile_typed, values_equal,
 };
+pub use lazy_regex::LazyRegex;
+pub use literal::is_distinctive;
 pub use load::{LoadOptions, RuleError, RuleSet, load, load_text};
 pub use schema::{Confidence, ExampleDef, FieldType, ScenarioDef};
 
