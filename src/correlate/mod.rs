@@ -130,6 +130,11 @@ pub struct Correlator {
     max_after: i64,
     max_reach: i64,
     watermark: Option<Timestamp>,
+    /// The earliest time at the front of any kind's store, or earlier:
+    /// until the horizon passes it, advancing has nothing to forget.
+    prune_at: Option<Timestamp>,
+    /// The earliest deadline of a pending symptom, or earlier.
+    due_at: Option<Timestamp>,
     stats: Stats,
     /// Candidates left out by [`MAX_CANDIDATES`]; a Cell because the
     /// chain search borrows the correlator immutably.
@@ -176,6 +181,8 @@ impl Correlator {
             limits,
             store: HashMap::new(),
             pending: VecDeque::new(),
+            prune_at: None,
+            due_at: None,
             assembler: Assembler::default(),
             seq: 0,
             cause_kinds,
@@ -236,6 +243,9 @@ impl Correlator {
                 self.stats.dropped_events += 1;
             }
             kept.push_back(stored.clone());
+            if let Some(t) = stored.event.origin.time {
+                self.prune_at = Some(self.prune_at.map_or(t, |p| p.min(t)));
+            }
         }
 
         // A new cause may complete a pending symptom.
@@ -259,6 +269,9 @@ impl Correlator {
                 }
             }
             if !self.try_confident(&stored, out) {
+                if let Some(d) = deadline {
+                    self.due_at = Some(self.due_at.map_or(d, |a| a.min(d)));
+                }
                 self.pending.push_back(Pending { stored, deadline });
             }
         }
@@ -271,23 +284,35 @@ impl Correlator {
             return;
         }
         self.watermark = Some(watermark);
-        let (due, waiting): (VecDeque<Pending>, VecDeque<Pending>) =
-            std::mem::take(&mut self.pending)
-                .into_iter()
-                .partition(|p| p.deadline.is_some_and(|d| d <= watermark));
-        self.pending = waiting;
-        for p in due {
-            self.decide(&p.stored, out);
+        // Called for nearly every line: most calls have nothing due and
+        // nothing to forget, and must cost no more than two comparisons.
+        if self.due_at.is_some_and(|d| d <= watermark) {
+            let (due, waiting): (VecDeque<Pending>, VecDeque<Pending>) =
+                std::mem::take(&mut self.pending)
+                    .into_iter()
+                    .partition(|p| p.deadline.is_some_and(|d| d <= watermark));
+            self.pending = waiting;
+            self.due_at = self.pending.iter().filter_map(|p| p.deadline).min();
+            for p in due {
+                self.decide(&p.stored, out);
+            }
         }
         let horizon = watermark.shifted(-self.max_reach);
-        for kept in self.store.values_mut() {
-            while kept
-                .front()
-                .and_then(|f| f.event.origin.time)
-                .is_some_and(|t| t < horizon)
-            {
-                kept.pop_front();
+        if self.prune_at.is_some_and(|t| t < horizon) {
+            for kept in self.store.values_mut() {
+                while kept
+                    .front()
+                    .and_then(|f| f.event.origin.time)
+                    .is_some_and(|t| t < horizon)
+                {
+                    kept.pop_front();
+                }
             }
+            self.prune_at = self
+                .store
+                .values()
+                .filter_map(|k| k.front().and_then(|f| f.event.origin.time))
+                .min();
         }
     }
 
