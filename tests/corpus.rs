@@ -21,9 +21,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 use truecause::envelope;
-use truecause::event::{Event, Writer};
+use truecause::event::Event;
 use truecause::extract::{Extractor, Found, LineInfo};
-use truecause::record::Origin;
 use truecause::rules::{self, LoadOptions, values_equal};
 use truecause::time::{Clock, Timestamp, Zone};
 
@@ -70,21 +69,7 @@ fn cases() -> Vec<(String, Case)> {
 fn events_of(extractor: &Extractor, clock: &Clock, text: &str) -> Vec<Event> {
     let content = text.as_bytes();
     let env = envelope::parse(content, clock);
-    let info = LineInfo {
-        content,
-        message_start: env.message,
-        origin: Origin {
-            source: 0,
-            line: 1,
-            time: None,
-            time_inherited: false,
-        },
-        writer: Writer {
-            program: env.program.map(|(s, e)| text[s..e].to_owned()),
-            pid: env.pid,
-        },
-        kernel: env.kernel,
-    };
+    let info = LineInfo::standalone(content, &env);
     let mut events = Vec::new();
     extractor.extract(&info, Found::Unknown, &mut Vec::new(), &mut events);
     events

@@ -25,6 +25,7 @@ use memchr::memmem;
 
 pub use scanner::Scanner;
 
+use crate::envelope::Envelope;
 use crate::event::{Event, Value, Writer};
 use crate::record::Origin;
 use crate::rules::{Pattern, is_distinctive};
@@ -76,7 +77,31 @@ pub struct LineInfo<'a> {
     pub kernel: bool,
 }
 
-impl LineInfo<'_> {
+impl<'a> LineInfo<'a> {
+    /// A line read on its own, as line 1 of source 0 with no time: a
+    /// rule's example, or a line of the test corpus. The writer is the
+    /// program and pid its envelope names.
+    pub fn standalone(content: &'a [u8], env: &Envelope) -> LineInfo<'a> {
+        let span = |(s, e): (usize, usize)| {
+            String::from_utf8_lossy(&content[s..e]).into_owned()
+        };
+        LineInfo {
+            content,
+            message_start: env.message,
+            origin: Origin {
+                source: 0,
+                line: 1,
+                time: None,
+                time_inherited: false,
+            },
+            writer: Writer {
+                program: env.program.map(span),
+                pid: env.pid,
+            },
+            kernel: env.kernel,
+        }
+    }
+
     /// Whether a kernel-only pattern may look at this line: it is the
     /// kernel's, or no envelope was recognized at all (the message is
     /// the whole line), as in an excerpt pasted without its stamps. A

@@ -14,10 +14,8 @@ use std::sync::Arc;
 use super::compile::toml_value;
 use super::{RuleSet, values_equal};
 use crate::envelope;
-use crate::event::Writer;
 use crate::extract::{LineInfo, apply};
 use crate::pipeline::{self, Config, Format};
-use crate::record::Origin;
 use crate::time::{Clock, Timestamp, Zone};
 
 /// The outcome of one example.
@@ -96,18 +94,7 @@ fn check_example(
             env.format
         ));
     }
-    let info = LineInfo {
-        content,
-        message_start: env.message,
-        origin: Origin {
-            source: 0,
-            line: 1,
-            time: None,
-            time_inherited: false,
-        },
-        writer: Writer::default(),
-        kernel: env.kernel,
-    };
+    let info = LineInfo::standalone(content, &env);
     let message = &content[env.message.min(content.len())..];
     let Some(event) = apply(p, message, &info) else {
         return Some(format!("no match: {line}"));
