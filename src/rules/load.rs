@@ -560,6 +560,29 @@ mod tests {
     }
 
     #[test]
+    fn a_regex_too_large_to_build_is_an_error_only_when_compiling_eagerly() {
+        let rule = "[[pattern]]\nid = \"big\"\nkind = \"k\"\n\
+                    regex = '\\w{1000}\\w{1000}\\w{1000} killed'\n";
+        let (set, problems) = load_text("big.toml", rule);
+        assert!(set.patterns.is_empty());
+        let e = problems.iter().find(|p| !p.warning).expect("an error");
+        assert!(e.message.contains("does not compile"), "{e}");
+        assert_eq!((e.line, e.column), (4, 10), "{e}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.toml");
+        std::fs::write(&path, rule).unwrap();
+        let lazy = LoadOptions {
+            no_default_rules: true,
+            paths: vec![path],
+            compile_regexes: false,
+        };
+        let (set, problems) = load(&lazy);
+        assert!(problems.iter().all(|p| p.warning), "{problems:#?}");
+        assert!(!set.patterns[0].regex.is_match(b"x killed"));
+    }
+
+    #[test]
     fn a_key_after_a_sub_table_header_is_explained() {
         let text = "[[pattern]]\nid = \"x\"\nkind = \"k\"\nregex = 'abc'\n\
                     [[pattern.example]]\nline = 'abc'\nunless = ['x']\n";
