@@ -562,8 +562,6 @@ pub(super) fn explain(
     })
 }
 
-/// The regex crate's complaint, and the byte offset into the pattern it
-/// points at (its diagram's caret, for a one-line pattern).
 /// Report a regex that does not parse or build: `detail` says what is
 /// wrong, `at` is the byte offset in the regex it points at (0 when not
 /// known, or when the regex spans lines and the offset cannot be mapped
