@@ -162,3 +162,50 @@ fn fast_and_plain_paths_explain_synthetic_input_alike() {
         assert_eq!(explained, truth.lines().count() as u64, "seed {seed}");
     }
 }
+
+/// A kernel log pasted without its stamps (the real `sdk-oom` capture's
+/// `dmesg.txt`, each line's `[ seconds]` taken off): no envelope is
+/// recognized, yet kernel-only patterns apply to such bare lines
+/// (`LineInfo::kernel_or_bare`) on both paths, and the fast path must
+/// find the task table's rows (anchored patterns, checked by the
+/// message's first byte) as the plain path does.
+#[test]
+fn fast_and_plain_paths_agree_on_a_kernel_log_without_stamps() {
+    let root = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let dmesg = std::fs::read_to_string(root.join("sdk-oom/dmesg.txt"))
+        .expect("fixture reads");
+    let bare: String = dmesg
+        .lines()
+        .map(|l| match l.split_once("] ") {
+            Some((stamp, rest)) if stamp.starts_with('[') => rest,
+            _ => l,
+        })
+        .flat_map(|l| [l, "\n"])
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("excerpt.txt");
+    std::fs::write(&file, bare).expect("excerpt written");
+
+    // JSON with every line lists each line's events.
+    let config = Config {
+        format: Format::Json,
+        zone: Zone::parse("UTC").expect("utc"),
+        ..Config::default()
+    };
+    let files = [file];
+    let (fast, _) = replay(&files, &config, Path::Fast);
+    let (plain, _) = replay(&files, &config, Path::Plain);
+    let rows = dmesg
+        .lines()
+        .filter(|l| l.contains("] [ ") && !l.contains("pid  ]"))
+        .count();
+    let found = String::from_utf8_lossy(&plain)
+        .matches(r#""kind":"oom_task""#)
+        .count();
+    assert!(rows >= 3, "the capture has a task table");
+    assert_eq!(found, rows, "the plain path finds every row");
+    assert_eq!(
+        String::from_utf8_lossy(&fast),
+        String::from_utf8_lossy(&plain)
+    );
+}

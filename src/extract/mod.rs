@@ -301,7 +301,7 @@ impl Extractor {
         let message =
             &line.content[line.message_start.min(line.content.len())..];
         for p in &self.patterns {
-            if p.kernel_only && !line.kernel {
+            if p.kernel_only && !line.kernel_or_bare() {
                 continue;
             }
             if let Some(event) = apply(p, message, line) {
