@@ -116,6 +116,9 @@ fn analyze(args: cli::RunArgs) -> anyhow::Result<Status> {
             "lines longer than --max-line passed through in pieces; rules saw only their first piece"
         );
     }
+    for warning in &summary.warnings {
+        tracing::warn!("{warning}");
+    }
     if summary.stats.dropped_events > 0 {
         tracing::warn!(
             dropped = summary.stats.dropped_events,

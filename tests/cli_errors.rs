@@ -155,3 +155,38 @@ fn the_shipped_man_page_is_current() {
         "docs/truecause.1 is stale: run `cargo run -- man > docs/truecause.1`"
     );
 }
+
+/// A kernel log read with the wrong boot time: the real subprocess-oom
+/// capture's `dmesg.txt` placed a day late. Nothing joins, and truecause
+/// says so on stderr, naming the file and the boot time it used; with
+/// the capture's own boot time there is no such warning and the OOM
+/// kill is found.
+#[test]
+fn a_kernel_log_read_with_the_wrong_boot_time_is_warned_about() {
+    let dir = fixture("subprocess-oom");
+    let boot = common::meta(&dir)["boot_time"].as_i64().unwrap();
+    let run = |boot: i64| {
+        truecause()
+            .current_dir(&dir)
+            .args(["--tz", "UTC", "--boot-time", &boot.to_string()])
+            .args(["--annotations-only", "worker.log", "dmesg.txt"])
+            .output()
+            .unwrap()
+    };
+
+    let wrong = run(boot + 86_400);
+    assert_eq!(wrong.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        stderr.contains(
+            "dmesg.txt: its kernel stamps, counted from the boot time given"
+        ) && stderr.contains("pass that boot's wall time with --boot-time"),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&wrong.stdout).contains("oom_kill]"));
+
+    let right = run(boot);
+    let stderr = String::from_utf8_lossy(&right.stderr);
+    assert!(!stderr.contains("kernel stamps"), "{stderr}");
+    assert!(String::from_utf8_lossy(&right.stdout).contains("oom_kill]"));
+}

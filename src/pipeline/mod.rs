@@ -122,6 +122,9 @@ pub struct Summary {
     pub broken_pipe: bool,
     /// Explanations by root cause kind.
     pub by_cause: BTreeMap<String, u64>,
+    /// What the run noticed about its inputs that the user should know
+    /// (a kernel log whose times match none of the other logs').
+    pub warnings: Vec<String>,
 }
 
 /// How lines are turned into events.

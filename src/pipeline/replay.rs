@@ -62,7 +62,60 @@ pub(super) fn drive_replay<S: Sink>(
     }
     stage.summary.long_lines +=
         sources.iter().map(|s| s.reader.long_lines).sum::<u64>();
+    stage
+        .summary
+        .warnings
+        .extend(boot_time_mismatches(&sources));
     Ok(())
+}
+
+/// How far apart a kernel log's times and the other logs' may lie and
+/// still be from the same run: wider than any shipped rule's window.
+const BOOT_SLACK_SECS: i64 = 15 * 60;
+
+/// A warning for each kernel log whose boot-relative stamps, placed by
+/// the clock's boot time, land nowhere near the wall-clock logs beside
+/// it. Nothing can then join across them by time, and the likely cause
+/// is a `dmesg` from another host or an earlier boot read with this
+/// host's boot time (or a wrong `--boot-time`): its OOM kills are
+/// missed, and a SIGKILL would be blamed on something else.
+fn boot_time_mismatches(sources: &[Source]) -> Vec<String> {
+    let wall = sources
+        .iter()
+        .filter_map(|s| s.wall_span)
+        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)));
+    let Some((first, last)) = wall else {
+        return Vec::new();
+    };
+    let slack = BOOT_SLACK_SECS * 1_000_000_000;
+    sources
+        .iter()
+        .filter_map(|s| {
+            let (lo, hi) = s.boot_span?;
+            if hi.shifted(slack) >= first && lo.shifted(-slack) <= last {
+                return None;
+            }
+            let boot = s.clock.boot_time?;
+            let whence = if s.clock.boot_time_known {
+                "the boot time given"
+            } else {
+                "this host's boot time"
+            };
+            Some(format!(
+                "{}: its kernel stamps, counted from {whence} ({}), fall \
+                 between {} and {}, far from the other logs ({} to {}), so \
+                 nothing in it can be joined to them by time; if it comes \
+                 from another host or an earlier boot, pass that boot's \
+                 wall time with --boot-time",
+                s.name,
+                boot.to_rfc3339(),
+                lo.to_rfc3339(),
+                hi.to_rfc3339(),
+                first.to_rfc3339(),
+                last.to_rfc3339()
+            ))
+        })
+        .collect()
 }
 
 /// Fill a source's head; a source that fails to read is reported and

@@ -5,7 +5,7 @@
 use std::io;
 
 use super::Config;
-use crate::envelope::{self, Envelope};
+use crate::envelope::{self, Envelope, Stamp};
 use crate::input::ByteStream;
 use crate::input::framing::{self, LineReader, Lines};
 use crate::record::{Record, SourceId};
@@ -23,6 +23,11 @@ pub(super) struct Source<L = LineReader<ByteStream>> {
     /// The parsed head line: its envelope, time and whether inherited.
     pub(super) head: Option<(Envelope, Option<Timestamp>, bool)>,
     pub(super) done: bool,
+    /// The earliest and latest times read from wall-clock stamps.
+    pub(super) wall_span: Option<(Timestamp, Timestamp)>,
+    /// The same for kernel stamps counted from boot, as the clock's boot
+    /// time placed them.
+    pub(super) boot_span: Option<(Timestamp, Timestamp)>,
 }
 
 impl Source {
@@ -65,6 +70,8 @@ impl<L: Lines> Source<L> {
             last_time: None,
             head: None,
             done: false,
+            wall_span: None,
+            boot_span: None,
         }
     }
 
@@ -90,8 +97,17 @@ impl<L: Lines> Source<L> {
             }
             .content();
             let env = envelope::parse(content, &self.clock);
+            let from_boot = matches!(env.stamp, Stamp::Monotonic(_));
             match env.stamp.resolve(&mut self.clock) {
-                Some(t) => (env, Some(t), false),
+                Some(t) => {
+                    let span = if from_boot {
+                        &mut self.boot_span
+                    } else {
+                        &mut self.wall_span
+                    };
+                    widen(span, t);
+                    (env, Some(t), false)
+                }
                 None => (env, self.last_time, true),
             }
         };
@@ -102,4 +118,12 @@ impl<L: Lines> Source<L> {
     pub(super) fn head_time(&self) -> Option<Timestamp> {
         self.head.as_ref().and_then(|h| h.1)
     }
+}
+
+/// Stretch `span` to hold `t`.
+fn widen(span: &mut Option<(Timestamp, Timestamp)>, t: Timestamp) {
+    *span = Some(match *span {
+        Some((lo, hi)) => (lo.min(t), hi.max(t)),
+        None => (t, t),
+    });
 }
