@@ -107,6 +107,40 @@ struct Stored {
     event: Arc<Event>,
     tasks: Option<Arc<Vec<TaskRow>>>,
     seq: u64,
+    /// The rules whose symptom selector takes this event.
+    as_symptom: RuleBits,
+    /// The rules whose cause selector takes this event.
+    as_cause: RuleBits,
+}
+
+/// One bit per explain rule, by its index. The chain search asks for
+/// every stored cause and every rule whether the rule's selector takes
+/// the event; matching selectors (kind names, field values) once, when
+/// the event arrives, keeps a flood of causes in one window from
+/// costing a string comparison per cause, rule and symptom.
+#[derive(Debug, Default)]
+struct RuleBits(Box<[u64]>);
+
+impl RuleBits {
+    fn of(rules: &[Explain], take: impl Fn(&Explain) -> bool) -> RuleBits {
+        let mut words = vec![0u64; rules.len().div_ceil(64)];
+        for (i, rule) in rules.iter().enumerate() {
+            if take(rule) {
+                words[i / 64] |= 1 << (i % 64);
+            }
+        }
+        RuleBits(words.into_boxed_slice())
+    }
+
+    fn has(&self, rule: usize) -> bool {
+        self.0
+            .get(rule / 64)
+            .is_some_and(|w| w & (1 << (rule % 64)) != 0)
+    }
+
+    fn any(&self) -> bool {
+        self.0.iter().any(|&w| w != 0)
+    }
 }
 
 #[derive(Debug)]
@@ -225,15 +259,22 @@ impl Correlator {
             None
         };
         let is_cause = self.cause_kinds.contains(&event.kind);
-        let is_symptom = self.is_symptom(&event);
+        let as_symptom =
+            RuleBits::of(&self.rules, |r| r.symptom.matches(&event));
+        let is_symptom = as_symptom.any();
         if !is_cause && !is_symptom {
             return;
         }
+        let as_cause = RuleBits::of(&self.rules, |r| {
+            r.cause.as_ref().is_some_and(|c| c.matches(&event))
+        });
         self.seq += 1;
         let stored = Arc::new(Stored {
             event: Arc::new(event),
             tasks,
             seq: self.seq,
+            as_symptom,
+            as_cause,
         });
         if is_cause {
             let kept =
@@ -366,11 +407,9 @@ impl Correlator {
     /// Whether some rule takes `cause` as a high-confidence cause of
     /// `symptom` right now: the cheap test before a full chain search.
     fn joins_directly(&self, symptom: &Stored, cause: &Stored) -> bool {
-        self.rules.iter().any(|rule| {
-            rule.cause
-                .as_ref()
-                .is_some_and(|sel| sel.matches(&cause.event))
-                && rule.symptom.matches(&symptom.event)
+        self.rules.iter().enumerate().any(|(ri, rule)| {
+            cause.as_cause.has(ri)
+                && symptom.as_symptom.has(ri)
                 && self.in_window(rule, &symptom.event, &cause.event).is_some()
                 && rule.joins.iter().any(|j| {
                     j.confidence == Confidence::High
@@ -448,10 +487,12 @@ impl Correlator {
             let Some(cause_sel) = &rule.cause else {
                 continue;
             };
-            if !rule.symptom.matches(event) {
+            if !symptom.as_symptom.has(ri) {
                 continue;
             }
-            for (cand, distance) in self.candidates(rule, cause_sel, symptom) {
+            for (cand, distance) in
+                self.candidates(ri, rule, cause_sel, symptom)
+            {
                 let Some((ji, join)) =
                     rule.joins.iter().enumerate().find(|(_, j)| {
                         j.applies_to(event)
@@ -519,7 +560,7 @@ impl Correlator {
             let absent = &rule.absent;
             if absent.is_empty()
                 || rule.cause.is_some()
-                || !rule.symptom.matches(event)
+                || !symptom.as_symptom.has(ri)
             {
                 continue;
             }
@@ -557,6 +598,7 @@ impl Correlator {
     /// leaves out is counted.
     fn candidates(
         &self,
+        ri: usize,
         rule: &Explain,
         cause_sel: &crate::rules::Selector,
         symptom: &Stored,
@@ -582,7 +624,7 @@ impl Correlator {
                 if too_old {
                     break;
                 }
-                if cand.seq == symptom.seq || !cause_sel.matches(&cand.event) {
+                if cand.seq == symptom.seq || !cand.as_cause.has(ri) {
                     continue;
                 }
                 if let Some(d) =
