@@ -22,7 +22,7 @@ use std::path::Path;
 use serde::Deserialize;
 use truecause::envelope;
 use truecause::event::Event;
-use truecause::extract::{Extractor, Found, LineInfo};
+use truecause::extract::{Contexts, Extractor, Found, LineInfo};
 use truecause::rules::{self, LoadOptions, values_equal};
 use truecause::time::{Clock, Timestamp, Zone};
 
@@ -71,7 +71,13 @@ fn events_of(extractor: &Extractor, clock: &Clock, text: &str) -> Vec<Event> {
     let env = envelope::parse(content, clock);
     let info = LineInfo::standalone(content, &env);
     let mut events = Vec::new();
-    extractor.extract(&info, Found::Unknown, &mut Vec::new(), &mut events);
+    extractor.extract(
+        &info,
+        Found::Unknown,
+        &mut Contexts::everywhere(),
+        &mut Vec::new(),
+        &mut events,
+    );
     events
 }
 

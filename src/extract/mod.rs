@@ -36,22 +36,53 @@ pub struct Extractor {
     prefilter: Option<AhoCorasick>,
     /// For each literal of the automaton, the patterns that need it.
     literal_patterns: Vec<Vec<u32>>,
-    /// Patterns with no literal, tried on every message.
+    /// Patterns with no literal, tried on every message (of their
+    /// context).
     always: Vec<u32>,
     /// Every literal, for whole-buffer scans by the input stage.
     literals: Vec<String>,
     /// The distinctive literals, for whole-buffer scans.
     scanner: Option<Scanner>,
     /// The literals that are not distinctive: a searcher, the index of
-    /// the literal, and whether all its patterns are kernel-only (so
-    /// only kernel messages need looking at).
-    short: Vec<(memmem::Finder<'static>, usize, bool)>,
+    /// the literal, whether all its patterns are kernel-only (so only
+    /// kernel messages need looking at), and whether all of them have a
+    /// context (so only lines in one need looking at).
+    short: Vec<(memmem::Finder<'static>, usize, bool, bool)>,
     /// Patterns checked by the first byte of the message: the pattern,
     /// and whether it is kernel-only.
     anchored: Vec<(u32, bool)>,
     /// Whether some short literal or anchored pattern applies beyond
     /// the kernel's messages.
     short_beyond_kernel: bool,
+    /// The patterns that open or close a context, whose matches
+    /// [`Contexts`] remembers.
+    marks: Vec<bool>,
+    /// The patterns that have a context.
+    gated: Vec<u32>,
+    /// Whether a line outside every context can yield an event only if
+    /// the scanner finds a literal in it.
+    scanner_suffices: bool,
+}
+
+/// The extract stage's memory of one log: the line on which each
+/// pattern that opens or closes a context last matched.
+#[derive(Clone, Debug, Default)]
+pub struct Contexts {
+    /// By pattern index; 0 for never.
+    fired: Vec<u64>,
+    /// Every context counts as open: a line looked at on its own (a
+    /// corpus case), where there is no log around it.
+    everywhere: bool,
+}
+
+impl Contexts {
+    /// For a line looked at on its own: every pattern is tried.
+    pub fn everywhere() -> Contexts {
+        Contexts {
+            fired: Vec::new(),
+            everywhere: true,
+        }
+    }
 }
 
 /// What the literal searches found in a line, from which
@@ -148,6 +179,10 @@ impl Extractor {
         let distinctive: Vec<&String> =
             literals.iter().filter(|l| is_distinctive(l)).collect();
         let scanner = Scanner::new(&distinctive);
+        let has_context: Vec<bool> =
+            patterns.iter().map(|p| p.context.is_some()).collect();
+        let patterns_len = patterns.len() as u32;
+        let gated = |i: &u32| has_context[*i as usize];
         let short = literals
             .iter()
             .zip(&literal_patterns)
@@ -156,11 +191,21 @@ impl Extractor {
             .map(|(j, (l, ps))| {
                 let kernel =
                     ps.iter().all(|&i| patterns[i as usize].kernel_only);
-                (memmem::Finder::new(l.as_bytes()).into_owned(), j, kernel)
+                let finder = memmem::Finder::new(l.as_bytes()).into_owned();
+                (finder, j, kernel, ps.iter().all(gated))
             })
             .collect::<Vec<_>>();
-        let short_beyond_kernel = short.iter().any(|(_, _, k)| !k)
-            || anchored.iter().any(|(_, k)| !k);
+        let short_beyond_kernel =
+            short.iter().any(|s| !s.2) || anchored.iter().any(|(_, k)| !k);
+        let mut marks = vec![false; patterns.len()];
+        for cx in patterns.iter().filter_map(|p| p.context.as_ref()) {
+            for &i in cx.opened_by.iter().chain(&cx.closed_by) {
+                marks[i as usize] = true;
+            }
+        }
+        let scanner_suffices = always.iter().all(gated)
+            && short.iter().all(|s| s.3)
+            && anchored.iter().all(|(i, _)| gated(i));
         Extractor {
             patterns,
             prefilter,
@@ -171,6 +216,55 @@ impl Extractor {
             short,
             anchored,
             short_beyond_kernel,
+            marks,
+            gated: (0..patterns_len)
+                .filter(|&i| has_context[i as usize])
+                .collect(),
+            scanner_suffices,
+        }
+    }
+
+    /// Whether a line outside every context yields an event only where
+    /// the [`Extractor::scanner`] finds a literal: then a log's lines
+    /// between the scanner's finds can be passed over without being
+    /// parsed, as long as no context is open ([`Extractor::in_context`]).
+    pub fn scanner_suffices(&self) -> bool {
+        self.scanner.is_some() && self.scanner_suffices
+    }
+
+    /// Whether `p` is tried on line `line` of a log with contexts `cx`.
+    fn applies(&self, p: &Pattern, cx: &Contexts, line: u64) -> bool {
+        let Some(context) = &p.context else {
+            return true;
+        };
+        if cx.everywhere {
+            return true;
+        }
+        let fired = |i: u32| cx.fired.get(i as usize).copied().unwrap_or(0);
+        let Some(opened) = context.opened_by.iter().map(|&i| fired(i)).max()
+        else {
+            return false;
+        };
+        opened > 0
+            && opened < line
+            && line - opened <= context.within
+            && context.closed_by.iter().all(|&i| fired(i) <= opened)
+    }
+
+    /// Whether some pattern with a context is tried on line `line`.
+    pub fn in_context(&self, cx: &Contexts, line: u64) -> bool {
+        self.gated
+            .iter()
+            .any(|&i| self.applies(&self.patterns[i as usize], cx, line))
+    }
+
+    /// Remember that pattern `i` matched on line `line`.
+    fn mark(&self, i: usize, cx: &mut Contexts, line: u64) {
+        if self.marks[i] && !cx.everywhere {
+            if cx.fired.len() < self.patterns.len() {
+                cx.fired.resize(self.patterns.len(), 0);
+            }
+            cx.fired[i] = line;
         }
     }
 
@@ -187,16 +281,28 @@ impl Extractor {
     /// literal occurs in it, or an anchored pattern may start at its
     /// first byte. `kernel` says whether kernel-only patterns apply to
     /// the line ([`LineInfo::kernel_or_bare`]).
-    pub fn needs_message(&self, kernel: bool, message: &[u8]) -> bool {
-        if !self.always.is_empty() {
+    /// `in_context` says whether the line is in some context
+    /// ([`Extractor::in_context`]); outside, patterns with one are left
+    /// out.
+    pub fn needs_message(
+        &self,
+        kernel: bool,
+        message: &[u8],
+        in_context: bool,
+    ) -> bool {
+        let gated = |i: u32| self.patterns[i as usize].context.is_some();
+        if self.always.iter().any(|&i| in_context || !gated(i)) {
             return true;
         }
         if !kernel && !self.short_beyond_kernel {
             return false;
         }
-        self.anchored_at(kernel, message).next().is_some()
-            || self.short.iter().any(|(finder, _, kernel_only)| {
-                (kernel || !kernel_only) && finder.find(message).is_some()
+        self.anchored_at(kernel, message)
+            .any(|i| in_context || !gated(i))
+            || self.short.iter().any(|(finder, _, kernel_only, gated)| {
+                (kernel || !kernel_only)
+                    && (in_context || !gated)
+                    && finder.find(message).is_some()
             })
     }
 
@@ -239,9 +345,14 @@ impl Extractor {
 
     /// Whether any pattern could match `message`, whose line is the
     /// kernel's (or bare) if `kernel`.
-    pub fn is_candidate(&self, kernel: bool, message: &[u8]) -> bool {
+    pub fn is_candidate(
+        &self,
+        kernel: bool,
+        message: &[u8],
+        in_context: bool,
+    ) -> bool {
         self.scanner.as_ref().is_some_and(|s| s.is_match(message))
-            || self.needs_message(kernel, message)
+            || self.needs_message(kernel, message, in_context)
     }
 
     /// Append the events `line` yields to `out`. `scratch` is reused
@@ -251,6 +362,7 @@ impl Extractor {
         &self,
         line: &LineInfo<'_>,
         found: Found,
+        cx: &mut Contexts,
         scratch: &mut Vec<u32>,
         out: &mut Vec<Event>,
     ) {
@@ -261,7 +373,7 @@ impl Extractor {
         scratch.extend(self.anchored_at(line.kernel_or_bare(), message));
         match (found, &self.prefilter) {
             (Found::ShortOnly, _) => {
-                for (finder, j, _) in &self.short {
+                for (finder, j, _, _) in &self.short {
                     if finder.find(message).is_some() {
                         scratch.extend_from_slice(&self.literal_patterns[*j]);
                     }
@@ -282,13 +394,30 @@ impl Extractor {
         scratch.sort_unstable();
         scratch.dedup();
         for &i in scratch.iter() {
-            let p = &self.patterns[i as usize];
-            if p.kernel_only && !line.kernel_or_bare() {
-                continue;
-            }
-            if let Some(event) = apply(p, message, line) {
-                out.push(event);
-            }
+            self.try_pattern(i as usize, message, line, cx, out);
+        }
+    }
+
+    /// Run pattern `i` on `message` if it applies to `line`, remembering
+    /// a match that opens or closes a context.
+    fn try_pattern(
+        &self,
+        i: usize,
+        message: &[u8],
+        line: &LineInfo<'_>,
+        cx: &mut Contexts,
+        out: &mut Vec<Event>,
+    ) {
+        let p = &self.patterns[i];
+        if p.kernel_only && !line.kernel_or_bare() {
+            return;
+        }
+        if !self.applies(p, cx, line.origin.line) {
+            return;
+        }
+        if let Some(event) = apply(p, message, line) {
+            self.mark(i, cx, line.origin.line);
+            out.push(event);
         }
     }
 }
@@ -297,16 +426,16 @@ impl Extractor {
     /// Append the events `line` yields to `out`, running every pattern's
     /// regex with no prefilter: the plain path, slow and obviously
     /// right, that tests compare the prefiltered one with.
-    pub fn extract_all(&self, line: &LineInfo<'_>, out: &mut Vec<Event>) {
+    pub fn extract_all(
+        &self,
+        line: &LineInfo<'_>,
+        cx: &mut Contexts,
+        out: &mut Vec<Event>,
+    ) {
         let message =
             &line.content[line.message_start.min(line.content.len())..];
-        for p in &self.patterns {
-            if p.kernel_only && !line.kernel_or_bare() {
-                continue;
-            }
-            if let Some(event) = apply(p, message, line) {
-                out.push(event);
-            }
+        for i in 0..self.patterns.len() {
+            self.try_pattern(i, message, line, cx, out);
         }
     }
 }
@@ -371,4 +500,73 @@ fn derive_signal(fields: &mut Vec<(std::sync::Arc<str>, Value)>) {
         _ => return,
     };
     fields.push((std::sync::Arc::from("signal"), Value::Int(signal)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Contexts, Extractor, Found, LineInfo};
+    use crate::envelope::Envelope;
+    use crate::rules::load_text;
+
+    /// Which of `lines` (numbered from 1) yield a `row` event.
+    fn rows(extractor: &Extractor, lines: &[&str]) -> Vec<u64> {
+        let mut cx = Contexts::default();
+        let mut found = Vec::new();
+        for (n, text) in lines.iter().enumerate() {
+            let mut info =
+                LineInfo::standalone(text.as_bytes(), &Envelope::bare());
+            info.origin.line = n as u64 + 1;
+            let mut events = Vec::new();
+            extractor.extract(
+                &info,
+                Found::Unknown,
+                &mut cx,
+                &mut Vec::new(),
+                &mut events,
+            );
+            if events.iter().any(|e| &*e.kind == "row") {
+                found.push(n as u64 + 1);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_pattern_with_a_context_is_tried_only_inside_it() {
+        let rules = "[[pattern]]\nid = \"head\"\nkind = \"head\"\n\
+                     regex = 'report starts'\n\
+                     [[pattern]]\nid = \"tail\"\nkind = \"tail\"\n\
+                     regex = 'report ends'\n\
+                     [[pattern]]\nid = \"row\"\nkind = \"row\"\n\
+                     regex = '^\\[\\s*\\d+\\]'\nafter = [\"head\"]\n\
+                     until = [\"tail\"]\nwithin_lines = 3\n";
+        let (set, problems) = load_text("cx.toml", rules);
+        assert!(problems.iter().all(|p| p.warning), "{problems:#?}");
+        let extractor = Extractor::new(set.patterns);
+        assert!(extractor.scanner_suffices());
+        let lines = [
+            "[ 1] before any report",
+            "report starts",
+            "[ 2]",
+            "[ 3]",
+            "report ends",
+            "[ 4] after the end",
+            "report starts",
+            "[ 5]",
+            "noise between rows",
+            "[ 6]",
+            "[ 7] past within_lines",
+        ];
+        assert_eq!(rows(&extractor, &lines), vec![3, 4, 8, 10]);
+
+        let mut cx = Contexts::default();
+        assert!(!extractor.in_context(&cx, 1));
+        cx.fired = vec![2, 0, 0];
+        assert!(extractor.in_context(&cx, 5) && !extractor.in_context(&cx, 6));
+        // A line on its own, as a corpus case is tested: every pattern.
+        let row = LineInfo::standalone(b"[ 9]", &Envelope::bare());
+        let mut events = Vec::new();
+        extractor.extract_all(&row, &mut Contexts::everywhere(), &mut events);
+        assert_eq!(events.len(), 1);
+    }
 }

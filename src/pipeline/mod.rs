@@ -35,7 +35,7 @@ use std::path::PathBuf;
 use crate::correlate::{Correlator, Decision, Limits, Stats};
 use crate::envelope::Envelope;
 use crate::event::{Event, Value, Writer};
-use crate::extract::{Extractor, Found, LineInfo};
+use crate::extract::{Contexts, Extractor, Found, LineInfo};
 use crate::input::framing::Line;
 use crate::input::{self, ByteStream};
 use crate::output::json::JsonSink;
@@ -224,6 +224,7 @@ fn drive<S: Sink>(
         decisions: Vec::new(),
         summary: Summary::default(),
         record_pids: Vec::new(),
+        contexts: Vec::new(),
         source_cgroup: Vec::new(),
     };
     let live = streams.is_none() && config.inputs == [Input::Stdin];
@@ -279,6 +280,8 @@ pub(super) struct Stages<S> {
     /// line with no envelope (a traceback's) belongs to that record, and
     /// takes its writer as it takes its time.
     record_pids: Vec<Option<u32>>,
+    /// Per source, which contexts of the rules its lines are in.
+    contexts: Vec<Contexts>,
     /// Per source, the cgroup its writer runs in (`--cgroup` with
     /// followed files): given to the events of its lines that name none,
     /// so that they join the cgroup's own events.
@@ -301,6 +304,24 @@ impl<S: Sink> Stages<S> {
         }
     }
 
+    /// The contexts of `source`'s lines.
+    fn contexts(&mut self, source: SourceId) -> &mut Contexts {
+        let slot = source as usize;
+        if self.contexts.len() <= slot {
+            self.contexts.resize_with(slot + 1, Contexts::default);
+        }
+        &mut self.contexts[slot]
+    }
+
+    /// Whether line `number` of `source` is in a context of the rules.
+    fn in_context(&self, source: SourceId, number: u64) -> bool {
+        let extractor = &self.extractor;
+        let slot = source as usize;
+        self.contexts
+            .get(slot)
+            .is_some_and(|cx| extractor.in_context(cx, number))
+    }
+
     /// The per-line path for a line whose literals were not searched
     /// ahead: the message is checked against every literal here.
     fn line(
@@ -312,9 +333,10 @@ impl<S: Sink> Stages<S> {
         inherited: bool,
     ) -> io::Result<()> {
         let message = message_of(line.raw, env);
+        let in_context = self.in_context(source, line.number);
         let candidate = self
             .extractor
-            .is_candidate(env.kernel_or_bare(), message)
+            .is_candidate(env.kernel_or_bare(), message, in_context)
             .then_some(Found::Unknown);
         self.line_with(source, line, env, time, inherited, candidate)
     }
@@ -368,15 +390,18 @@ impl<S: Sink> Stages<S> {
                 },
                 kernel: env.kernel,
             };
+            self.contexts(source);
+            let cx = &mut self.contexts[source as usize];
             match self.path {
                 Path::Fast => self.extractor.extract(
                     &info,
                     found,
+                    cx,
                     &mut self.scratch,
                     &mut self.events,
                 ),
                 Path::Plain => {
-                    self.extractor.extract_all(&info, &mut self.events)
+                    self.extractor.extract_all(&info, cx, &mut self.events)
                 }
             }
         }

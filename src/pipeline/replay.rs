@@ -173,10 +173,16 @@ fn take_head<S: Sink>(
     {
         Some(Found::Unknown)
     } else {
+        let number = src.reader.current().expect("filled").number;
+        let in_context = stage.in_context(src.id, number);
         let line = src.reader.current().expect("filled");
         stage
             .extractor
-            .needs_message(env.kernel_or_bare(), message_of(line.raw, env))
+            .needs_message(
+                env.kernel_or_bare(),
+                message_of(line.raw, env),
+                in_context,
+            )
             .then_some(Found::ShortOnly)
     };
     let line = src.reader.current().expect("filled");

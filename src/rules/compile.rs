@@ -42,7 +42,33 @@ pub struct Pattern {
     pub counterexamples: Vec<Located<String>>,
     /// A message holding any of these yields no event from this rule.
     pub unless: Vec<String>,
+    /// The lines this pattern is tried on, when not every line.
+    pub context: Option<Context>,
 }
+
+/// A pattern's context: it is tried only on the lines of a log that
+/// follow a line matched by one of `after`, for at most `within` lines,
+/// and not once one of `until` has matched since. A pattern with no
+/// literal worth searching for (a table's rows) is then looked for only
+/// where it can occur, so the rest of a log can be skipped unread.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Pattern ids, as written.
+    pub after: Vec<Arc<str>>,
+    pub until: Vec<Arc<str>>,
+    pub within: u64,
+    /// `after` and `until` as indexes into the rule set's patterns,
+    /// filled in once every rule file is loaded.
+    pub opened_by: Vec<u32>,
+    pub closed_by: Vec<u32>,
+    /// Line and column of each id of `after` then `until`, for the
+    /// errors found only once every file is loaded.
+    pub at: Vec<(usize, usize)>,
+}
+
+/// How many lines a context lasts when its rule does not say: more than
+/// the longest kernel report, tasks table included, seen in fixtures.
+pub const DEFAULT_WITHIN_LINES: u64 = 10_000;
 
 /// One named capture of a pattern and how it becomes a field.
 #[derive(Clone, Debug)]
@@ -374,6 +400,7 @@ pub(super) fn pattern(
         );
     }
 
+    let context = context(&def, problems);
     let literals = match def.literals {
         Some(l) => l,
         None => required_literals(&hir, 3),
@@ -407,6 +434,62 @@ pub(super) fn pattern(
             })
             .collect(),
         unless: def.unless,
+        context,
+    })
+}
+
+/// The context a pattern's `after`, `until` and `within_lines` give.
+fn context(def: &PatternDef, problems: &mut Problems) -> Option<Context> {
+    let id = def.id.get_ref();
+    if def.after.is_empty() {
+        let stray = def
+            .until
+            .first()
+            .map(|u| u.span())
+            .or_else(|| def.within_lines.as_ref().map(|w| w.span()));
+        if let Some(span) = stray {
+            problems.at(
+                span,
+                format!(
+                    "pattern {id:?}: `until` and `within_lines` bound a \
+                     context that `after` opens; add `after = [...]` with \
+                     the ids of the patterns that open it, or remove them"
+                ),
+            );
+        }
+        return None;
+    }
+    let within = match &def.within_lines {
+        Some(w) if *w.get_ref() == 0 => {
+            problems.at(
+                w.span(),
+                format!(
+                    "pattern {id:?}: within_lines must be 1 or more (the \
+                     lines after the opening line the context lasts)"
+                ),
+            );
+            return None;
+        }
+        Some(w) => *w.get_ref(),
+        None => DEFAULT_WITHIN_LINES,
+    };
+    let ids = |list: &[toml::Spanned<String>]| -> Vec<Arc<str>> {
+        list.iter()
+            .map(|s| Arc::from(s.get_ref().as_str()))
+            .collect()
+    };
+    Some(Context {
+        after: ids(&def.after),
+        until: ids(&def.until),
+        within,
+        opened_by: Vec::new(),
+        closed_by: Vec::new(),
+        at: def
+            .after
+            .iter()
+            .chain(&def.until)
+            .map(|s| problems.locate(s.span().start))
+            .collect(),
     })
 }
 

@@ -71,6 +71,11 @@ impl<'a> Problems<'a> {
         }
     }
 
+    /// The 1-based line and column of a byte offset.
+    pub(crate) fn locate(&self, offset: usize) -> (usize, usize) {
+        line_column(self.text, offset)
+    }
+
     /// The 1-based line of the file a byte offset is on.
     pub(crate) fn line_of(&self, offset: usize) -> usize {
         line_column(self.text, offset).0
@@ -146,6 +151,7 @@ pub fn load(opts: &LoadOptions) -> (RuleSet, Vec<RuleError>) {
     for path in &opts.paths {
         loader.add_path(path);
     }
+    loader.resolve_contexts();
     (loader.set, loader.problems)
 }
 
@@ -157,6 +163,7 @@ pub fn load_text(name: &str, text: &str) -> (RuleSet, Vec<RuleError>) {
         ..Loader::default()
     };
     loader.add_text(name, text, false);
+    loader.resolve_contexts();
     (loader.set, loader.problems)
 }
 
@@ -218,6 +225,60 @@ impl Loader {
         }
     }
 
+    /// Turn the pattern ids of every context into indexes, once all
+    /// files are in (a context may name a pattern of a later file, or one
+    /// a user's file replaced). A context that names no pattern, or its
+    /// own, is an error, and its pattern is never tried.
+    fn resolve_contexts(&mut self) {
+        let index: HashMap<Arc<str>, u32> = self
+            .set
+            .patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i as u32))
+            .collect();
+        let mut broken = Vec::new();
+        for (i, p) in self.set.patterns.iter_mut().enumerate() {
+            let Some(cx) = &mut p.context else { continue };
+            let named = cx.after.iter().chain(&cx.until).zip(&cx.at);
+            let mut found = Vec::new();
+            for (n, (id, &(line, column))) in named.enumerate() {
+                let problem = match index.get(id) {
+                    Some(&j) if j as usize == i => {
+                        "a pattern cannot open or close its own context"
+                    }
+                    Some(&j) => {
+                        found.push((n < cx.after.len(), j));
+                        continue;
+                    }
+                    None => "no pattern has that id",
+                };
+                self.problems.push(RuleError {
+                    file: p.file.to_string(),
+                    line,
+                    column,
+                    message: format!(
+                        "pattern {:?}: its context names {id:?}, but {problem}; \
+                         name the ids of patterns that match the lines \
+                         around the ones this pattern looks for",
+                        p.id
+                    ),
+                    warning: false,
+                });
+                broken.push(i);
+            }
+            cx.opened_by = found.iter().filter(|f| f.0).map(|f| f.1).collect();
+            cx.closed_by =
+                found.iter().filter(|f| !f.0).map(|f| f.1).collect();
+        }
+        // Removing the pattern would shift the indexes just resolved.
+        for i in broken {
+            if let Some(cx) = &mut self.set.patterns[i].context {
+                cx.opened_by.clear();
+            }
+        }
+    }
+
     fn file_problem(&mut self, path: &Path, message: String) {
         self.problems.push(RuleError {
             file: path.display().to_string(),
@@ -249,8 +310,9 @@ impl Loader {
             {
                 let common: Vec<&String> =
                     p.literals.iter().filter(|l| !is_distinctive(l)).collect();
-                if p.first_bytes.is_some() {
-                    // Checked by the message's first byte: cheap enough.
+                if p.first_bytes.is_some() || p.context.is_some() {
+                    // Checked by the message's first byte, or only in
+                    // its context: cheap enough.
                 } else if p.literals.is_empty() {
                     problems.warn_at(
                         span.clone(),
@@ -540,6 +602,52 @@ mod tests {
         assert_eq!(e.line, 4, "{e}");
         assert!(e.message.contains("unknown field"), "{e}");
         assert!(e.to_string().starts_with("bad.toml:4:"), "{e}");
+    }
+
+    #[test]
+    fn a_context_naming_no_pattern_is_reported_where_it_is_named() {
+        let text = "[[pattern]]\nid = \"row\"\nkind = \"k\"\nregex = '^x'\n\
+                    after = [\"head\", \"row\"]\n";
+        let (set, problems) = load_text("cx.toml", text);
+        let errors: Vec<String> = problems
+            .iter()
+            .filter(|e| !e.warning)
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(errors[0].starts_with("cx.toml:5:10: error:"), "{errors:#?}");
+        assert!(errors[0].contains("no pattern has that id"), "{errors:#?}");
+        assert!(errors[1].contains("its own context"), "{errors:#?}");
+        let cx = set.patterns[0].context.as_ref().expect("kept");
+        assert!(cx.opened_by.is_empty(), "never tried");
+    }
+
+    #[test]
+    fn until_without_after_is_an_error() {
+        let text = "[[pattern]]\nid = \"x\"\nkind = \"k\"\nregex = 'abc'\n\
+                    until = [\"y\"]\n";
+        let (_, problems) = load_text("u.toml", text);
+        let problems: Vec<_> =
+            problems.iter().filter(|e| !e.warning).collect();
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert_eq!(problems[0].line, 5);
+        assert!(problems[0].message.contains("add `after"), "{problems:#?}");
+    }
+
+    #[test]
+    fn a_context_may_name_a_pattern_defined_after_it() {
+        let text = "[[pattern]]\nid = \"row\"\nkind = \"k\"\nregex = '^x'\n\
+                    after = [\"head\"]\nuntil = [\"tail\"]\nwithin_lines = 3\n\
+                    [[pattern]]\nid = \"head\"\nkind = \"k\"\nregex = 'start here'\n\
+                    [[pattern]]\nid = \"tail\"\nkind = \"k\"\nregex = 'stop here'\n";
+        let (set, problems) = load_text("ok.toml", text);
+        assert!(problems.iter().all(|p| p.warning), "{problems:#?}");
+        let cx = set.patterns[0].context.as_ref().expect("context");
+        assert_eq!(
+            (&cx.opened_by[..], &cx.closed_by[..]),
+            (&[1][..], &[2][..])
+        );
+        assert_eq!(cx.within, 3);
     }
 
     #[test]

@@ -15,8 +15,9 @@ pub mod schema;
 pub mod testing;
 
 pub use compile::{
-    Capture, Explain, Join, JoinKey, Located, Pattern, Selector,
-    signal_number, toml_value, typed as compile_typed, values_equal,
+    Capture, Context, DEFAULT_WITHIN_LINES, Explain, Join, JoinKey, Located,
+    Pattern, Selector, signal_number, toml_value, typed as compile_typed,
+    values_equal,
 };
 pub use lazy_regex::LazyRegex;
 pub use literal::is_distinctive;

@@ -58,6 +58,17 @@ pub struct PatternDef {
     /// event from this rule (the regex crate has no look-around).
     #[serde(default)]
     pub unless: Vec<String>,
+    /// Pattern ids that open this pattern's context: it is tried only on
+    /// the lines of a log that follow a line one of them matched (a
+    /// table's rows, after the line that starts the report holding it).
+    #[serde(default)]
+    pub after: Vec<Spanned<String>>,
+    /// Pattern ids that close the context before `within_lines` runs out.
+    #[serde(default)]
+    pub until: Vec<Spanned<String>>,
+    /// How many lines after its opening line the context lasts at most.
+    #[serde(default)]
+    pub within_lines: Option<Spanned<u64>>,
 }
 
 /// How a captured string becomes a field value.
