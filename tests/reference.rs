@@ -3,7 +3,8 @@
 //! every line ([`Path::Plain`]) must print the same bytes, in text with
 //! every line and in JSON explanations, on the real captures in
 //! `fixtures/` and on a small synthetic input from the benchmark
-//! generator.
+//! generator. And `--annotations-only`, which reads only the lines that
+//! may yield events, must explain what a run printing every line does.
 
 #[allow(dead_code)]
 #[path = "../benches/generate.rs"]
@@ -82,7 +83,54 @@ fn assert_paths_agree(files: &[PathBuf], boot_time: Timestamp) -> u64 {
             explained = fast_summary.explanations;
         }
     }
+    assert_modes_agree(files, boot_time);
     explained
+}
+
+/// `--annotations-only` merges only the lines that yield events and
+/// passes over the rest unread; it must still explain what a run that
+/// prints every line explains, each symptom the same way.
+fn assert_modes_agree(files: &[PathBuf], boot_time: Timestamp) {
+    let explanations = |annotations_only: bool| -> Vec<String> {
+        let config = Config {
+            format: Format::Json,
+            annotations_only,
+            boot_time: Some(boot_time),
+            zone: Zone::parse("UTC").expect("utc"),
+            ..Config::default()
+        };
+        let (out, _) = replay(files, &config, Path::Fast);
+        let mut found: Vec<String> = String::from_utf8_lossy(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a json line"))
+            .flat_map(|v: serde_json::Value| {
+                if annotations_only {
+                    vec![v]
+                } else {
+                    match v.get("explanation") {
+                        Some(e) => vec![e.clone()],
+                        None => v
+                            .get("explanations")
+                            .and_then(|e| e.as_array().cloned())
+                            .unwrap_or_default(),
+                    }
+                }
+            })
+            .map(|v| v.to_string())
+            .collect();
+        found.sort();
+        found
+    };
+    let every_line = explanations(false);
+    let only = explanations(true);
+    assert_eq!(
+        every_line.len(),
+        only.len(),
+        "{files:?}: explanations with every line and with annotations only"
+    );
+    for (a, b) in every_line.iter().zip(&only) {
+        assert_eq!(a, b, "{files:?}: an explanation differs between modes");
+    }
 }
 
 /// Every `fixtures/<scenario>/` with a `meta.json`: its worker log with

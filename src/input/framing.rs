@@ -20,6 +20,9 @@
 //! scan rather than a call per line.
 
 use std::io::{self, Read};
+use std::ops::Range;
+
+use memchr::memmem;
 
 use crate::extract::Scanner;
 
@@ -42,6 +45,15 @@ pub struct Line<'a> {
     pub offset: u64,
     /// A later piece of a line longer than the maximum.
     pub continuation: bool,
+}
+
+/// Whole lines passed over by [`LineReader::skip_unmatched`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// Where they are in [`LineReader::buffered`], until the next read.
+    pub range: Range<usize>,
+    /// How many.
+    pub lines: u64,
 }
 
 /// Splits a byte stream into lines.
@@ -109,6 +121,11 @@ impl<R: Read> LineReader<R> {
     /// Bytes handed out so far (the offset of the next line).
     pub fn position(&self) -> u64 {
         self.offset
+    }
+
+    /// The number of the next whole line to be handed out.
+    pub fn next_number(&self) -> u64 {
+        self.number + 1
     }
 
     /// Make the next line current without consuming it. Returns false at
@@ -220,6 +237,72 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// Consume, without handing them out, the whole lines already
+    /// buffered before the first that holds a match of `finder` or of
+    /// `also`: the line with the match, or the first line not yet
+    /// buffered whole, is the next one `fill_line` gives. `None` when
+    /// that is the next line anyway, or between the pieces of a long
+    /// line. Shares its look-ahead with
+    /// [`LineReader::current_has_match`], so `finder` must be the same
+    /// searcher on every call.
+    ///
+    /// This is where a replay that prints only explanations spends
+    /// almost nothing per line: the lines in between are counted, not
+    /// looked at.
+    pub fn skip_unmatched(
+        &mut self,
+        finder: &Scanner,
+        also: Option<&memmem::Finder<'_>>,
+    ) -> Option<Skipped> {
+        if self.cur.is_some() || self.in_long_line {
+            return None;
+        }
+        let whole = memchr::memrchr(b'\n', &self.buf[self.start..self.end])?;
+        let limit = self.start + whole + 1;
+        let at = self.offset;
+        let offset_of = |i: usize| at + (i - self.start) as u64;
+        let hit = match self.hit {
+            Some(h) if h >= at => Some(self.start + (h - at) as usize),
+            _ if self.clear_to >= offset_of(limit) => None,
+            _ => {
+                let from =
+                    self.start + self.clear_to.saturating_sub(at) as usize;
+                let found =
+                    finder.find(&self.buf[..limit], from.min(limit)..limit);
+                self.hit = found.map(offset_of);
+                self.clear_to = offset_of(found.unwrap_or(limit));
+                found
+            }
+        };
+        let line_start = |buf: &[u8], start: usize, i: usize| {
+            memchr::memrchr(b'\n', &buf[start..i])
+                .map_or(start, |n| start + n + 1)
+        };
+        let mut stop = match hit {
+            Some(h) if h < limit => line_start(&self.buf, self.start, h),
+            _ => limit,
+        };
+        if let Some(q) = also.and_then(|f| f.find(&self.buf[self.start..stop]))
+        {
+            stop = line_start(&self.buf, self.start, self.start + q);
+        }
+        if stop == self.start {
+            return None;
+        }
+        let range = self.start..stop;
+        let lines = memchr::memchr_iter(b'\n', &self.buf[range.clone()])
+            .count() as u64;
+        self.number += lines;
+        self.offset += (stop - self.start) as u64;
+        self.start = stop;
+        Some(Skipped { range, lines })
+    }
+
+    /// Bytes of the buffer, for the [`Skipped::range`] just returned.
+    pub fn buffered(&self, range: Range<usize>) -> &[u8] {
+        &self.buf[range]
+    }
+
     /// Whether a whole line is already in the buffer, so the next
     /// `fill_line` will not need to read.
     pub fn has_buffered_line(&self) -> bool {
@@ -312,7 +395,7 @@ impl<R: Read> Lines for LineReader<R> {
 mod tests {
     use super::*;
 
-    fn frame(
+    pub(super) fn frame(
         input: &[u8],
         block: usize,
         max: usize,
@@ -373,5 +456,89 @@ mod tests {
         assert_eq!(joined, input);
         assert!(!lines[0].2 && lines[1].2);
         assert_eq!(lines.last().unwrap().1, 2);
+    }
+}
+
+#[cfg(test)]
+mod skip_tests {
+    use super::*;
+
+    /// Skip and read alternately; each line read is (its number, text).
+    fn read_with_skips(
+        input: &[u8],
+        block: usize,
+        also: Option<&str>,
+    ) -> (Vec<(u64, String)>, u64) {
+        let scanner = Scanner::new(&["needle"]).unwrap();
+        let also = also.map(|a| memmem::Finder::new(a.as_bytes()));
+        let mut r = LineReader::with_limits(input, block, 64);
+        let (mut read, mut skipped) = (Vec::new(), 0);
+        loop {
+            if let Some(s) = r.skip_unmatched(&scanner, also.as_ref()) {
+                let bytes = r.buffered(s.range.clone());
+                assert!(bytes.ends_with(b"\n"), "whole lines only");
+                assert_eq!(
+                    s.lines,
+                    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+                );
+                skipped += s.lines;
+            }
+            if !r.fill_line().unwrap() {
+                break;
+            }
+            let l = r.current().unwrap();
+            read.push((l.number, String::from_utf8_lossy(l.raw).into_owned()));
+            r.consume();
+        }
+        (read, skipped)
+    }
+
+    #[test]
+    fn skips_whole_lines_up_to_the_next_match() {
+        let input = b"a\nb\nthe needle\nc\nd\nneedle again\ne";
+        let (read, skipped) = read_with_skips(input, 1024, None);
+        let numbers: Vec<u64> = read.iter().map(|r| r.0).collect();
+        // The first line of a fresh read is handed out before the reader
+        // has whole lines buffered to skip.
+        assert_eq!(numbers, vec![1, 3, 6, 7], "{read:?}");
+        assert_eq!(read[1].1, "the needle\n");
+        assert_eq!(read[3].1, "e", "the last line, unterminated, is read");
+        assert_eq!(skipped, 3);
+    }
+
+    #[test]
+    fn a_second_finder_stops_the_skip_too() {
+        let input = b"a\nkernel: [ 1.0] x\nb\nneedle\n";
+        let (read, _) = read_with_skips(input, 1024, Some("kernel: ["));
+        let numbers: Vec<u64> = read.iter().map(|r| r.0).collect();
+        assert_eq!(numbers, vec![1, 2, 4], "{read:?}");
+    }
+
+    #[test]
+    fn small_blocks_and_long_lines_lose_nothing() {
+        let mut input = Vec::new();
+        for i in 0..200 {
+            match i % 37 {
+                0 => input.extend_from_slice(b"a needle here\n"),
+                5 => input.extend(std::iter::repeat_n(b'x', 150)),
+                _ => input.extend_from_slice(format!("line {i}\n").as_bytes()),
+            }
+        }
+        let all = super::tests::frame(&input, 1000, 64);
+        let needles: Vec<u64> = all
+            .iter()
+            .filter(|l| l.0.windows(6).any(|w| w == b"needle"))
+            .map(|l| l.1)
+            .collect();
+        let whole = all.iter().filter(|l| !l.2).count() as u64;
+        for block in [16, 64, 1000] {
+            let (read, skipped) = read_with_skips(&input, block, None);
+            for n in &needles {
+                assert!(read.iter().any(|r| r.0 == *n), "block {block}: {n}");
+            }
+            let mut numbers: Vec<u64> = read.iter().map(|r| r.0).collect();
+            numbers.dedup();
+            assert_eq!(numbers.len() as u64 + skipped, whole, "block {block}");
+        }
     }
 }

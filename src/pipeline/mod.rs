@@ -25,7 +25,7 @@ mod wake;
 use follow::drive_follow;
 pub use follow::{FollowConfig, FromWhere};
 use live::drive_live;
-use replay::{drive_replay, open_sources};
+use replay::{drive_events, drive_replay, open_sources};
 use source::Source;
 
 use std::collections::BTreeMap;
@@ -249,7 +249,11 @@ fn drive<S: Sink>(
                 .collect(),
             None => open_sources(config, &mut stage.summary),
         };
-        drive_replay(&mut stage, sources)
+        if config.annotations_only {
+            drive_events(&mut stage, sources)
+        } else {
+            drive_replay(&mut stage, sources)
+        }
     };
     let finished = result.and_then(|()| stage.finish());
     match finished {
@@ -292,16 +296,21 @@ impl<S: Sink> Stages<S> {
     /// The writer pid of a line: its envelope's, or for a line with no
     /// envelope at all, that of the record it continues.
     fn writer_pid(&mut self, source: SourceId, env: &Envelope) -> Option<u32> {
+        if env.format == crate::envelope::Format::None {
+            self.record_pids.get(source as usize).copied().flatten()
+        } else {
+            self.set_record_pid(source, env.pid);
+            env.pid
+        }
+    }
+
+    /// Record that `source`'s last line with an envelope named `pid`.
+    fn set_record_pid(&mut self, source: SourceId, pid: Option<u32>) {
         let slot = source as usize;
         if self.record_pids.len() <= slot {
             self.record_pids.resize(slot + 1, None);
         }
-        if env.format == crate::envelope::Format::None {
-            self.record_pids[slot]
-        } else {
-            self.record_pids[slot] = env.pid;
-            env.pid
-        }
+        self.record_pids[slot] = pid;
     }
 
     /// The contexts of `source`'s lines.
@@ -354,55 +363,77 @@ impl<S: Sink> Stages<S> {
         inherited: bool,
         candidate: Option<Found>,
     ) -> io::Result<()> {
+        self.extract_line(source, line, env, time, inherited, candidate);
+        // Most lines: nothing extracted, and nothing to print or hold.
+        if self.events.is_empty() && self.emitter.skips_plain_lines() {
+            return Ok(());
+        }
+        let out = OutLine {
+            source,
+            line: line.number,
+            time,
+            raw: line.raw,
+            continuation: line.continuation,
+        };
+        self.correlate_line(&out)
+    }
+
+    /// Count a line, keep its writer for the lines after it, and put the
+    /// events it yields in `self.events`. `candidate` is `None` when no
+    /// pattern can match the line (else what the literal searches
+    /// found). Allocates nothing for a line that is no candidate.
+    fn extract_line(
+        &mut self,
+        source: SourceId,
+        line: &Line<'_>,
+        env: &Envelope,
+        time: Option<Timestamp>,
+        inherited: bool,
+        candidate: Option<Found>,
+    ) {
         if !line.continuation {
             self.summary.lines += 1;
         }
-        // Kept for every line, even one skipped below: a traceback line
-        // takes its writer from the record before it.
+        // Kept for every line, even one not extracted from: a traceback
+        // line takes its writer from the record before it.
         let writer_pid = self.writer_pid(source, env);
         let extract = match self.path {
             Path::Fast => candidate,
             Path::Plain => Some(Found::Unknown),
         };
-
-        // Most lines: nothing to extract, and nothing to print or hold.
-        if extract.is_none() && self.emitter.skips_plain_lines() {
-            return Ok(());
-        }
-
+        let (false, Some(found)) = (line.continuation, extract) else {
+            return;
+        };
         let content = content_of(line.raw);
-        let mut waiting = 0;
-        if let (false, Some(found)) = (line.continuation, extract) {
-            let info = LineInfo {
-                content,
-                message_start: env.message,
-                origin: Origin {
-                    source,
-                    line: line.number,
-                    time,
-                    time_inherited: inherited,
-                },
-                writer: Writer {
-                    program: env.program.map(|(s, e)| {
-                        String::from_utf8_lossy(&content[s..e]).into_owned()
-                    }),
-                    pid: writer_pid,
-                },
-                kernel: env.kernel,
-            };
-            self.contexts(source);
-            let cx = &mut self.contexts[source as usize];
-            match self.path {
-                Path::Fast => self.extractor.extract(
-                    &info,
-                    found,
-                    cx,
-                    &mut self.scratch,
-                    &mut self.events,
-                ),
-                Path::Plain => {
-                    self.extractor.extract_all(&info, cx, &mut self.events)
-                }
+        let info = LineInfo {
+            content,
+            message_start: env.message,
+            origin: Origin {
+                source,
+                line: line.number,
+                time,
+                time_inherited: inherited,
+            },
+            writer: Writer {
+                program: env.program.map(|(s, e)| {
+                    String::from_utf8_lossy(&content[s..e]).into_owned()
+                }),
+                pid: writer_pid,
+            },
+            kernel: env.kernel,
+        };
+        self.contexts(source);
+        let cx = &mut self.contexts[source as usize];
+        match self.path {
+            Path::Fast => self.extractor.extract(
+                &info,
+                found,
+                cx,
+                &mut self.scratch,
+                &mut self.events,
+            ),
+            Path::Plain => {
+                self.extractor.extract_all(&info, cx, &mut self.events)
             }
         }
         if let Some(Some(cgroup)) = self.source_cgroup.get(source as usize) {
@@ -412,26 +443,23 @@ impl<S: Sink> Stages<S> {
                 }
             }
         }
+    }
+
+    /// Hand `self.events`, the events of line `out`, to the correlator,
+    /// and the line to the output.
+    fn correlate_line(&mut self, out: &OutLine<'_>) -> io::Result<()> {
+        let mut waiting = 0;
         let mut kept = Vec::new();
-        if !self.events.is_empty() {
-            for event in self.events.drain(..) {
-                if self.correlator.is_symptom(&event) {
-                    waiting += 1;
-                }
-                if self.keep_events {
-                    kept.push(event.clone());
-                }
-                self.correlator.push(event, &mut self.decisions);
+        for event in self.events.drain(..) {
+            if self.correlator.is_symptom(&event) {
+                waiting += 1;
             }
+            if self.keep_events {
+                kept.push(event.clone());
+            }
+            self.correlator.push(event, &mut self.decisions);
         }
-        let out = OutLine {
-            source,
-            line: line.number,
-            time,
-            raw: line.raw,
-            continuation: line.continuation,
-        };
-        self.emitter.line(&out, kept, waiting)?;
+        self.emitter.line(out, kept, waiting)?;
         self.deliver()
     }
 

@@ -120,6 +120,54 @@ impl<L: Lines> Source<L> {
     }
 }
 
+impl Source {
+    /// Take from whole lines just passed over unread (`range` of the
+    /// reader's buffer) what the lines after them inherit: the time of
+    /// the last one whose stamp resolves, which becomes `last_time`, and
+    /// the pid of the last one with an envelope, which is returned (the
+    /// outer `None` when none has one). Reads them from the end, and
+    /// usually only the last.
+    pub(super) fn inherit_from(
+        &mut self,
+        range: std::ops::Range<usize>,
+    ) -> Option<Option<u32>> {
+        let mut time = None;
+        let mut pid = None;
+        let mut end = range.len();
+        while end > 0 && (time.is_none() || pid.is_none()) {
+            let bytes = self.reader.buffered(range.clone());
+            let start =
+                memchr::memrchr(b'\n', &bytes[..end - 1]).map_or(0, |i| i + 1);
+            let content = Record {
+                source: self.id,
+                line: 0,
+                offset: 0,
+                raw: &bytes[start..end],
+            }
+            .content();
+            let env = envelope::parse(content, &self.clock);
+            if pid.is_none() && env.format != envelope::Format::None {
+                pid = Some(env.pid);
+            }
+            if time.is_none() {
+                let from_boot = matches!(env.stamp, Stamp::Monotonic(_));
+                time = env.stamp.resolve(&mut self.clock);
+                if let Some(t) = time {
+                    self.last_time = Some(t);
+                    let span = if from_boot {
+                        &mut self.boot_span
+                    } else {
+                        &mut self.wall_span
+                    };
+                    widen(span, t);
+                }
+            }
+            end = start;
+        }
+        pid
+    }
+}
+
 /// Stretch `span` to hold `t`.
 fn widen(span: &mut Option<(Timestamp, Timestamp)>, t: Timestamp) {
     *span = Some(match *span {
