@@ -240,6 +240,13 @@ impl Correlator {
         self.pending.len()
     }
 
+    /// The earliest time at which [`Correlator::advance`] may decide a
+    /// waiting symptom: until the watermark reaches it, advancing does
+    /// nothing that shows in the output.
+    pub fn next_due(&self) -> Option<Timestamp> {
+        self.due_at
+    }
+
     /// How long after a symptom (in log time) its decision may wait.
     pub fn decision_delay(&self) -> i64 {
         self.max_after

@@ -8,7 +8,7 @@ use super::{
     Envelope, Format, Span, Stamp, clock_time, date_time, digit_run, digits,
     offset, skip_spaces, tag,
 };
-use crate::time::{Clock, fraction_nanos, utc_from_fields};
+use crate::time::{Clock, Timestamp, fraction_nanos, utc_from_fields};
 
 const LEVELS: [&[u8]; 9] = [
     b"DEBUG",
@@ -69,21 +69,31 @@ pub(super) fn celery(line: &[u8], clock: &Clock) -> Option<Envelope> {
     if line.get(at) != Some(&b':') {
         return None;
     }
-    let level_at_ = skip_spaces(line, at + 1);
+    let wall = clock.local(date, time, nanos)?;
+    celery_header(line, at + 1, wall)
+}
+
+/// The rest of a Celery envelope, after the `:` that ends its stamp at
+/// `at - 1`: the level, a `/` and the program, up to the `]` that closes
+/// the header within 96 bytes.
+pub(super) fn celery_header(
+    line: &[u8],
+    at: usize,
+    wall: Timestamp,
+) -> Option<Envelope> {
+    let level_at_ = skip_spaces(line, at).min(line.len());
     let close = level_at_
         + memchr::memchr(
             b']',
             &line[level_at_..(level_at_ + 96).min(line.len())],
         )?;
-    let header = &line[level_at_..close];
-    let slash = memchr::memchr(b'/', header);
+    let slash = memchr::memchr(b'/', &line[level_at_..close]);
     let (level, program): (Span, Option<Span>) = match slash {
         Some(s) => {
             ((level_at_, level_at_ + s), Some((level_at_ + s + 1, close)))
         }
         None => ((level_at_, close), None),
     };
-    let wall = clock.local(date, time, nanos)?;
     Some(Envelope {
         format: Format::Celery,
         stamp: Stamp::Wall(wall),

@@ -23,7 +23,10 @@
 mod app;
 mod kernel;
 mod prefix;
+mod quick;
 mod syslog;
+
+pub use quick::QuickTime;
 
 use crate::time::{Clock, Timestamp};
 

@@ -254,6 +254,45 @@ impl<R: Read> LineReader<R> {
         finder: &Scanner,
         also: Option<&memmem::Finder<'_>>,
     ) -> Option<Skipped> {
+        let mut stop = self.clear_lines(finder)?;
+        if let Some(q) = also.and_then(|f| f.find(&self.buf[self.start..stop]))
+        {
+            stop = line_start(&self.buf, self.start, self.start + q);
+        }
+        self.pass(stop, None)
+    }
+
+    /// Consume the whole buffered lines from the next one on that
+    /// `accept` takes (each with its terminator), up to the first it
+    /// refuses, the first holding a match of `finder` (as
+    /// [`LineReader::skip_unmatched`]) or the last whole line buffered.
+    /// `None` when it takes none.
+    pub fn take_lines(
+        &mut self,
+        finder: &Scanner,
+        mut accept: impl FnMut(&[u8]) -> bool,
+    ) -> Option<Skipped> {
+        let limit = self.clear_lines(finder)?;
+        let mut stop = self.start;
+        let mut lines = 0;
+        while stop < limit {
+            let end = stop
+                + memchr::memchr(b'\n', &self.buf[stop..limit])
+                    .map_or(limit - stop, |i| i + 1);
+            if !accept(&self.buf[stop..end]) {
+                break;
+            }
+            stop = end;
+            lines += 1;
+        }
+        self.pass(stop, Some(lines))
+    }
+
+    /// Where, from the next line on, the first buffered line holding a
+    /// match of `finder` starts, or the end of the whole lines buffered;
+    /// `None` when there is no next whole line or it is a long line's
+    /// piece.
+    fn clear_lines(&mut self, finder: &Scanner) -> Option<usize> {
         if self.cur.is_some() || self.in_long_line {
             return None;
         }
@@ -274,28 +313,33 @@ impl<R: Read> LineReader<R> {
                 found
             }
         };
-        let line_start = |buf: &[u8], start: usize, i: usize| {
-            memchr::memrchr(b'\n', &buf[start..i])
-                .map_or(start, |n| start + n + 1)
-        };
-        let mut stop = match hit {
+        Some(match hit {
             Some(h) if h < limit => line_start(&self.buf, self.start, h),
             _ => limit,
-        };
-        if let Some(q) = also.and_then(|f| f.find(&self.buf[self.start..stop]))
-        {
-            stop = line_start(&self.buf, self.start, self.start + q);
-        }
+        })
+    }
+
+    /// Consume the whole lines up to `stop`, `lines` of them if known.
+    fn pass(&mut self, stop: usize, lines: Option<usize>) -> Option<Skipped> {
         if stop == self.start {
             return None;
         }
         let range = self.start..stop;
-        let lines = memchr::memchr_iter(b'\n', &self.buf[range.clone()])
-            .count() as u64;
-        self.number += lines;
+        let lines = lines.unwrap_or_else(|| {
+            memchr::memchr_iter(b'\n', &self.buf[range.clone()]).count()
+        });
+        self.number += lines as u64;
         self.offset += (stop - self.start) as u64;
         self.start = stop;
-        Some(Skipped { range, lines })
+        Some(Skipped {
+            range,
+            lines: lines as u64,
+        })
+    }
+
+    /// The last `len` bytes consumed, while no read has happened since.
+    pub fn just_consumed(&self, len: usize) -> &[u8] {
+        &self.buf[self.start - len.min(self.start)..self.start]
     }
 
     /// Bytes of the buffer, for the [`Skipped::range`] just returned.
@@ -345,6 +389,12 @@ impl<R: Read> LineReader<R> {
             self.buf.resize(grown.max(self.buf.len() + 1), 0);
         }
     }
+}
+
+/// Where the line holding `buf[i]` starts, looking back no further than
+/// `start`.
+fn line_start(buf: &[u8], start: usize, i: usize) -> usize {
+    memchr::memrchr(b'\n', &buf[start..i]).map_or(start, |n| start + n + 1)
 }
 
 /// Lines one at a time, the way the pipeline's sources read them: fill

@@ -82,6 +82,12 @@ pub trait Sink {
         true
     }
 
+    /// Whether [`Sink::line`] may be given several whole lines at once
+    /// (a run with no events), which it writes as they are.
+    fn takes_runs(&self) -> bool {
+        false
+    }
+
     /// Write a notice.
     fn notice(&mut self, notice: &Notice) -> io::Result<()>;
 
@@ -136,6 +142,18 @@ impl<S: Sink> Emitter<S> {
     /// held: the sink prints no lines and nothing waits.
     pub fn skips_plain_lines(&self) -> bool {
         !self.prints_lines && self.queue.is_empty()
+    }
+
+    /// Whether [`Emitter::run`] can write runs of lines at this point: the
+    /// sink takes them, and nothing is held.
+    pub fn takes_runs(&self) -> bool {
+        self.queue.is_empty() && self.sink.takes_runs()
+    }
+
+    /// Write whole lines that have no events, straight through, when
+    /// [`Emitter::takes_runs`].
+    pub fn run(&mut self, lines: &OutLine<'_>) -> io::Result<()> {
+        self.sink.line(lines, &[], &[])
     }
 
     /// Take a line. `waiting` is how many of its events are symptoms
@@ -274,6 +292,10 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 
     fn prints_lines(&self) -> bool {
         (**self).prints_lines()
+    }
+
+    fn takes_runs(&self) -> bool {
+        (**self).takes_runs()
     }
 
     fn notice(&mut self, notice: &Notice) -> io::Result<()> {

@@ -143,6 +143,10 @@ impl<W: Write> Sink for TextSink<W> {
         !self.annotations_only
     }
 
+    fn takes_runs(&self) -> bool {
+        !self.annotations_only
+    }
+
     fn notice(&mut self, notice: &Notice) -> io::Result<()> {
         let m = self.marker();
         writeln!(

@@ -5,7 +5,7 @@
 use std::io;
 
 use super::Config;
-use crate::envelope::{self, Envelope, Stamp};
+use crate::envelope::{self, Envelope, QuickTime, Stamp};
 use crate::input::ByteStream;
 use crate::input::framing::{self, LineReader, Lines};
 use crate::record::{Record, SourceId};
@@ -28,6 +28,8 @@ pub(super) struct Source<L = LineReader<ByteStream>> {
     /// The same for kernel stamps counted from boot, as the clock's boot
     /// time placed them.
     pub(super) boot_span: Option<(Timestamp, Timestamp)>,
+    /// Reads the time of lines like the last one parsed, cheaply.
+    pub(super) quick: QuickTime,
 }
 
 impl Source {
@@ -72,6 +74,7 @@ impl<L: Lines> Source<L> {
             done: false,
             wall_span: None,
             boot_span: None,
+            quick: QuickTime::default(),
         }
     }
 
@@ -85,34 +88,29 @@ impl<L: Lines> Source<L> {
             self.done = true;
             return Ok(false);
         }
-        let line = self.reader.current().expect("filled");
-        let (env, time, inherited) = if line.continuation {
-            (Envelope::bare(), self.last_time, true)
+        let (reader, mut stamps) = self.split();
+        let line = reader.current().expect("filled");
+        let head = if line.continuation {
+            (Envelope::bare(), *stamps.last_time, true)
         } else {
-            let content = Record {
-                source: self.id,
-                line: 0,
-                offset: 0,
-                raw: line.raw,
-            }
-            .content();
-            let env = envelope::parse(content, &self.clock);
-            let from_boot = matches!(env.stamp, Stamp::Monotonic(_));
-            match env.stamp.resolve(&mut self.clock) {
-                Some(t) => {
-                    let span = if from_boot {
-                        &mut self.boot_span
-                    } else {
-                        &mut self.wall_span
-                    };
-                    widen(span, t);
-                    (env, Some(t), false)
-                }
-                None => (env, self.last_time, true),
-            }
+            stamps.read(content_of(line.raw))
         };
-        self.head = Some((env, time, inherited));
+        self.head = Some(head);
         Ok(true)
+    }
+
+    /// The reader, and what reading a line's stamp uses and updates.
+    pub(super) fn split(&mut self) -> (&mut L, Stamps<'_>) {
+        (
+            &mut self.reader,
+            Stamps {
+                clock: &mut self.clock,
+                quick: &mut self.quick,
+                last_time: &mut self.last_time,
+                wall_span: &mut self.wall_span,
+                boot_span: &mut self.boot_span,
+            },
+        )
     }
 
     pub(super) fn head_time(&self) -> Option<Timestamp> {
@@ -168,8 +166,64 @@ impl Source {
     }
 }
 
+/// What reading a line's envelope and time uses and updates of its
+/// source: apart from the reader, so that lines can be read while the
+/// reader hands them out.
+pub(super) struct Stamps<'a> {
+    pub(super) clock: &'a mut Clock,
+    quick: &'a mut QuickTime,
+    /// The time a line without one of its own takes.
+    pub(super) last_time: &'a mut Option<Timestamp>,
+    wall_span: &'a mut Option<(Timestamp, Timestamp)>,
+    boot_span: &'a mut Option<(Timestamp, Timestamp)>,
+}
+
+impl Stamps<'_> {
+    /// The envelope of a line (terminator removed), its time and whether
+    /// the time is inherited from the lines before.
+    pub(super) fn read(
+        &mut self,
+        content: &[u8],
+    ) -> (Envelope, Option<Timestamp>, bool) {
+        // Lines like the last are read the quick way; the full parse of
+        // any other teaches the quick way its hour.
+        let quick = self.quick.celery(content);
+        let learn = quick.is_none();
+        let env =
+            quick.unwrap_or_else(|| envelope::parse(content, self.clock));
+        let from_boot = matches!(env.stamp, Stamp::Monotonic(_));
+        match env.stamp.resolve(self.clock) {
+            Some(t) => {
+                if learn {
+                    self.quick.learn(content, &env, t, self.clock);
+                }
+                let span = if from_boot {
+                    &mut *self.boot_span
+                } else {
+                    &mut *self.wall_span
+                };
+                widen(span, t);
+                *self.last_time = Some(t);
+                (env, Some(t), false)
+            }
+            None => (env, *self.last_time, true),
+        }
+    }
+}
+
+/// A line without its terminator.
+fn content_of(raw: &[u8]) -> &[u8] {
+    Record {
+        source: 0,
+        line: 0,
+        offset: 0,
+        raw,
+    }
+    .content()
+}
+
 /// Stretch `span` to hold `t`.
-fn widen(span: &mut Option<(Timestamp, Timestamp)>, t: Timestamp) {
+pub(super) fn widen(span: &mut Option<(Timestamp, Timestamp)>, t: Timestamp) {
     *span = Some(match *span {
         Some((lo, hi)) => (lo.min(t), hi.max(t)),
         None => (t, t),

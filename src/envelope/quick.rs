@@ -1,0 +1,206 @@
+//! A line's time the cheap way, for runs of lines in one format.
+//!
+//! Replay that prints every line merges its sources by the time of each
+//! line, and a full [`super::parse`] of every line costs more than the
+//! rest of that merge. Lines in a row mostly share their date and hour,
+//! so [`QuickTime`] compares those bytes with the last line it learnt
+//! from and reads only the minutes, seconds and fraction. It answers
+//! only where the full parse would give the same format, pid and time;
+//! anything else (another format, another hour, a line with no stamp)
+//! is `None`, and the caller parses the line in full.
+
+use super::{Envelope, Format, Stamp};
+use crate::time::{Clock, Timestamp, Zone};
+
+/// What the last Celery line learnt from said: the bytes of its stamp
+/// down to the hour (`2026-12-03 12` of `[2026-12-03 12:42:33,454:
+/// ...]`), or down to the second where the zone has daylight saving
+/// (whose changes need not fall on the hour), and the UTC time those
+/// bytes start at.
+#[derive(Clone, Debug, Default)]
+pub struct QuickTime {
+    learnt: Option<Learnt>,
+}
+
+#[derive(Clone, Debug)]
+struct Learnt {
+    prefix: [u8; 19],
+    /// How much of `prefix` is compared: 13 (the hour) or 19.
+    len: usize,
+    start: Timestamp,
+}
+
+/// Where things are in a Celery line: the date, the minutes, the
+/// seconds, the milliseconds and the `:` after them.
+const DATE_AT: usize = 1;
+const MINUTES_AT: usize = 15;
+const SECONDS_AT: usize = 18;
+const MILLIS_AT: usize = 21;
+const COLON_AT: usize = 24;
+
+impl QuickTime {
+    /// Learn from a line (terminator removed) that [`super::parse`] read
+    /// as `env`, at `time`, with `clock`: a Celery line with
+    /// milliseconds teaches its hour (or second).
+    pub fn learn(
+        &mut self,
+        line: &[u8],
+        env: &Envelope,
+        time: Timestamp,
+        clock: &Clock,
+    ) {
+        if env.format != Format::Celery
+            || env.pid.is_some()
+            || !matches!(env.stamp, Stamp::Wall(_))
+        {
+            return;
+        }
+        let Some((minutes, seconds, millis)) =
+            line.get(..=COLON_AT).and_then(clock_parts)
+        else {
+            return;
+        };
+        let mut prefix = [0; 19];
+        prefix.copy_from_slice(&line[DATE_AT..DATE_AT + 19]);
+        let hourly = matches!(clock.zone, Zone::Fixed(_));
+        let into = if hourly {
+            (minutes * 60 + seconds) * 1_000_000_000 + millis * 1_000_000
+        } else {
+            millis * 1_000_000
+        };
+        self.learnt = Some(Learnt {
+            prefix,
+            len: if hourly { 13 } else { 19 },
+            start: time.shifted(-into),
+        });
+    }
+
+    /// The envelope of `line` (terminator removed) as the full parse
+    /// would give it, if that is a Celery line without a pid in the hour
+    /// (or second) learnt last; `None` otherwise.
+    pub fn celery(&self, line: &[u8]) -> Option<Envelope> {
+        let wall = self.stamp(line)?;
+        super::app::celery_header(line, COLON_AT + 1, wall)
+    }
+
+    /// The time of a stamp in the hour (or second) learnt last.
+    fn stamp(&self, line: &[u8]) -> Option<Timestamp> {
+        let learnt = self.learnt.as_ref()?;
+        let stamp = line.get(..=COLON_AT)?;
+        if stamp[0] != b'['
+            || stamp[DATE_AT..DATE_AT + learnt.len]
+                != learnt.prefix[..learnt.len]
+        {
+            return None;
+        }
+        let (minutes, seconds, millis) = clock_parts(stamp)?;
+        let into = if learnt.len == 13 {
+            (minutes * 60 + seconds) * 1_000_000_000 + millis * 1_000_000
+        } else {
+            millis * 1_000_000
+        };
+        Some(learnt.start.shifted(into))
+    }
+}
+
+/// The minutes, seconds and milliseconds of a Celery stamp (the line up
+/// to the `:` after it), where they are as a fixed-offset clock accepts
+/// them: `HH:MM:SS,mmm:`, seconds up to 59, exactly three digits of
+/// fraction.
+fn clock_parts(stamp: &[u8]) -> Option<(i64, i64, i64)> {
+    if stamp.len() <= COLON_AT
+        || stamp[MINUTES_AT - 1] != b':'
+        || stamp[SECONDS_AT - 1] != b':'
+        || stamp[MILLIS_AT - 1] != b','
+        || stamp[COLON_AT] != b':'
+    {
+        return None;
+    }
+    let digit = |i: usize| {
+        let d = stamp[i].wrapping_sub(b'0');
+        (d < 10).then_some(i64::from(d))
+    };
+    let minutes = digit(MINUTES_AT)? * 10 + digit(MINUTES_AT + 1)?;
+    let seconds = digit(SECONDS_AT)? * 10 + digit(SECONDS_AT + 1)?;
+    let millis = digit(MILLIS_AT)? * 100
+        + digit(MILLIS_AT + 1)? * 10
+        + digit(MILLIS_AT + 2)?;
+    (minutes < 60 && seconds < 60).then_some((minutes, seconds, millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QuickTime;
+    use crate::envelope::parse;
+    use crate::time::{Clock, Timestamp, Zone};
+
+    /// Every line of the real captures' worker logs: where the quick way
+    /// answers, the full parse reads a Celery line with the same time
+    /// and no pid.
+    #[test]
+    fn agrees_with_the_full_parse_on_the_real_worker_logs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut text = Vec::new();
+        for dir in std::fs::read_dir(root.join("fixtures")).expect("fixtures")
+        {
+            let log = dir.expect("entry").path().join("worker.log");
+            if let Ok(bytes) = std::fs::read(log) {
+                text.extend(bytes);
+            }
+        }
+        let mut answered = 0;
+        for zone in ["UTC", "+05:30", "Local"] {
+            let clock = Clock::new(Zone::parse(zone).unwrap(), Timestamp(0));
+            let mut quick = QuickTime::default();
+            for line in text.split(|&b| b == b'\n') {
+                let env = parse(line, &clock);
+                let full = env.stamp.resolve(&mut clock.clone());
+                if let Some(q) = quick.celery(line) {
+                    answered += 1;
+                    assert_eq!(q, env, "{}", String::from_utf8_lossy(line));
+                    assert_eq!(q.stamp.resolve(&mut clock.clone()), full);
+                }
+                if let Some(t) = full {
+                    quick.learn(line, &env, t, &clock);
+                }
+            }
+        }
+        assert!(answered > 0, "some lines share a second");
+    }
+
+    #[test]
+    fn declines_what_it_cannot_vouch_for() {
+        let clock = Clock::new(Zone::parse("UTC").unwrap(), Timestamp(0));
+        let first = b"[2026-12-03 12:42:33,454: INFO/MainProcess] ready";
+        let env = parse(first, &clock);
+        let t = env.stamp.resolve(&mut clock.clone()).unwrap();
+        let mut quick = QuickTime::default();
+        assert_eq!(quick.celery(first), None, "nothing learnt yet");
+        quick.learn(first, &env, t, &clock);
+        let time = |line: &[u8]| {
+            quick
+                .celery(line)
+                .map(|e| e.stamp.resolve(&mut clock.clone()))
+        };
+        let later = b"[2026-12-03 12:42:33,999: ERROR/ForkPoolWorker-2] x";
+        assert_eq!(time(later), Some(Some(t.shifted(545_000_000))));
+        let minute = b"[2026-12-03 12:43:00,454: INFO/MainProcess] y";
+        assert_eq!(time(minute), Some(Some(t.shifted(27_000_000_000))));
+        assert_eq!(quick.celery(later), Some(parse(later, &clock)));
+        for other in [
+            &b"[2026-12-03 13:00:00,000: INFO/MainProcess] next hour"[..],
+            b"[2026-12-03 12:42:60,000: INFO/MainProcess] a leap second",
+            b"[2026-12-03 12:42:33,45: INFO/MainProcess] two digits",
+            b"[2026-12-03 12:42:33,454 INFO/MainProcess] no colon",
+            b"[2026-12-03 12:42:33,454: no closing bracket",
+            b"Traceback (most recent call last):",
+        ] {
+            assert_eq!(
+                quick.celery(other),
+                None,
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
+}
