@@ -73,6 +73,13 @@ pub(super) fn celery(line: &[u8], clock: &Clock) -> Option<Envelope> {
     celery_header(line, at + 1, wall)
 }
 
+/// Whether [`celery_header`] finds the `]` that closes the header.
+pub(super) fn celery_header_closes(line: &[u8], at: usize) -> bool {
+    let level_at_ = skip_spaces(line, at).min(line.len());
+    let reach = &line[level_at_..(level_at_ + 96).min(line.len())];
+    memchr::memchr(b']', reach).is_some()
+}
+
 /// The rest of a Celery envelope, after the `:` that ends its stamp at
 /// `at - 1`: the level, a `/` and the program, up to the `]` that closes
 /// the header within 96 bytes.

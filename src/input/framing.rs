@@ -288,6 +288,29 @@ impl<R: Read> LineReader<R> {
         self.pass(stop, Some(lines))
     }
 
+    /// Put the current line back, unconsumed, as if `fill_line` had not
+    /// given it: for a caller that goes on to read whole buffered lines
+    /// in place ([`LineReader::clear_span`]).
+    pub fn unfill(&mut self) {
+        self.cur = None;
+    }
+
+    /// The whole buffered lines from the next one on, up to the first
+    /// that holds a match of `finder` (as [`LineReader::skip_unmatched`]
+    /// finds it): to be read in place with [`LineReader::buffered`] and
+    /// consumed with [`LineReader::consume_to`]. `None` when there is no
+    /// next whole line, or it is a long line's piece.
+    pub fn clear_span(&mut self, finder: &Scanner) -> Option<Range<usize>> {
+        let limit = self.clear_lines(finder)?;
+        Some(self.start..limit)
+    }
+
+    /// Consume the `lines` whole lines before `stop`, an index into the
+    /// buffer within the last [`LineReader::clear_span`].
+    pub fn consume_to(&mut self, stop: usize, lines: usize) {
+        self.pass(stop, Some(lines));
+    }
+
     /// Where, from the next line on, the first buffered line holding a
     /// match of `finder` starts, or the end of the whole lines buffered;
     /// `None` when there is no next whole line or it is a long line's

@@ -19,6 +19,7 @@
 mod follow;
 mod live;
 mod replay;
+mod runs;
 mod source;
 mod wake;
 

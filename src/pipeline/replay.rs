@@ -15,10 +15,9 @@ use std::io;
 
 use memchr::memmem;
 
+use super::runs::merge_plain;
 use super::source::Source;
-use super::{
-    Config, Input, Path, Stages, Summary, content_of, lower, message_of,
-};
+use super::{Config, Input, Path, Stages, Summary, lower, message_of};
 use crate::event::Event;
 use crate::extract::Found;
 use crate::input::{self, ByteStream};
@@ -70,9 +69,10 @@ pub(super) fn drive_replay<S: Sink>(
         && stage.extractor.scanner_suffices()
         && stage.emitter.takes_runs();
     while let Some(i) = earliest(&sources) {
-        if !(runs && take_runs(stage, &mut sources, i)?) {
-            take_head(stage, &mut sources[i])?;
+        if runs && merge_plain(stage, &mut sources)? {
+            continue;
         }
+        take_head(stage, &mut sources[i])?;
         fill_or_drop(stage, &mut sources[i]);
     }
     sum_up(stage, &sources);
@@ -295,7 +295,7 @@ fn boot_time_mismatches(sources: &[Source]) -> Vec<String> {
 
 /// Fill a source's head; a source that fails to read is reported and
 /// dropped, and the others go on.
-fn fill_or_drop<S: Sink>(stage: &mut Stages<S>, src: &mut Source) {
+pub(super) fn fill_or_drop<S: Sink>(stage: &mut Stages<S>, src: &mut Source) {
     if src.done {
         return;
     }
@@ -341,121 +341,6 @@ fn earliest_of(
         }
     }
     best.map(|(i, _)| i)
-}
-
-/// Write source `i`'s head line and the lines after it that would be
-/// merged next anyway, as one run, when none of them can yield an event
-/// or decide a waiting symptom: what [`take_head`] would do line by
-/// line, at a fraction of the cost. Then go on with whichever source is
-/// next, as long as its head is such a line too. Returns false, having
-/// done nothing, when the first head is not.
-///
-/// A line joins the run while its time still puts it ahead of every
-/// other source's head (the first source on a tie, as [`earliest`]
-/// picks) and before the earliest moment a waiting symptom may be
-/// decided; no literal of the rules is in it; and no rule context is
-/// open. Its envelope and time are read as [`Source::fill`] reads them
-/// (the quick way for most), once: the line that ends a run becomes its
-/// source's head as read.
-fn take_runs<S: Sink>(
-    stage: &mut Stages<S>,
-    sources: &mut [Source],
-    mut i: usize,
-) -> io::Result<bool> {
-    let mut took = false;
-    loop {
-        if !stage.emitter.takes_runs() {
-            return Ok(took);
-        }
-        let (before, up_to) = bounds(stage, sources, i);
-        let Some(scanner) = stage.extractor.scanner() else {
-            return Ok(took);
-        };
-        let src = &mut sources[i];
-        let Some((env, Some(time), _)) = src.head else {
-            return Ok(took);
-        };
-        let line = src.reader.current().expect("filled");
-        let (number, head_len, continuation) =
-            (line.number, line.raw.len(), line.continuation);
-        if continuation
-            || time.0 >= before
-            || stage.in_context(src.id, number)
-            || src.reader.current_has_match(scanner)
-        {
-            return Ok(took);
-        }
-        src.head = None;
-        src.reader.consume();
-
-        let (reader, mut stamps) = src.split();
-        let (mut lines, mut pid, mut latest) = (0, None, time);
-        let mut next = None;
-        let run = reader.take_lines(scanner, |raw| {
-            let (env, t, inherited) = stamps.read(content_of(raw));
-            let at = t.map_or(i64::MIN, |t| t.0);
-            if at >= before || at > up_to {
-                next = Some((env, t, inherited));
-                return false;
-            }
-            lines += 1;
-            if env.format != crate::envelope::Format::None {
-                pid = Some(env.pid);
-            }
-            latest = t.map_or(latest, |t| latest.max(t));
-            true
-        });
-        let bytes = run.as_ref().map_or(0, |r| r.range.len());
-        let out = OutLine {
-            source: src.id,
-            line: number,
-            time: Some(time),
-            raw: src.reader.just_consumed(head_len + bytes),
-            continuation: false,
-        };
-        stage.emitter.run(&out)?;
-        stage.summary.lines += 1 + lines;
-        stage.writer_pid(src.id, &env);
-        if let Some(pid) = pid {
-            stage.set_record_pid(src.id, pid);
-        }
-        stage.correlator.advance(latest, &mut stage.decisions);
-        stage.deliver()?;
-        took = true;
-
-        // The line that ended the run is the next head, as read.
-        match next {
-            Some(head) if src.reader.fill_line()? => src.head = Some(head),
-            _ => fill_or_drop(stage, src),
-        }
-        match earliest(sources) {
-            Some(j) => i = j,
-            None => return Ok(true),
-        }
-    }
-}
-
-/// The times source `i`'s lines must stay before (`.0`) and at or
-/// before (`.1`) to be merged ahead of every other source's head: the
-/// sources before it win a tie, and a line at the earliest moment a
-/// waiting symptom may be decided must go by itself.
-fn bounds<S: Sink>(
-    stage: &Stages<S>,
-    sources: &[Source],
-    i: usize,
-) -> (i64, i64) {
-    let mut before = stage.correlator.next_due().map_or(i64::MAX, |t| t.0);
-    let mut up_to = i64::MAX;
-    for (j, other) in sources.iter().enumerate() {
-        let Some(head) = &other.head else { continue };
-        let t = head.1.map_or(i64::MIN, |t| t.0);
-        if j < i {
-            before = before.min(t);
-        } else if j > i {
-            up_to = up_to.min(t);
-        }
-    }
-    (before, up_to)
 }
 
 /// Hand a source's head line to the stages, consume it, and move the

@@ -179,6 +179,25 @@ pub(super) struct Stamps<'a> {
 }
 
 impl Stamps<'_> {
+    /// What [`Stamps::read`] reads of a line, when only its time and
+    /// what it leaves for the lines after it matter: the time (own or
+    /// inherited), and the pid of its envelope if it has one (the outer
+    /// `None` for a line with no envelope, whose writer is the line
+    /// before's). Reading is idempotent: [`Stamps::read`] may follow for
+    /// the whole envelope.
+    pub(super) fn read_time(
+        &mut self,
+        content: &[u8],
+    ) -> (Option<Timestamp>, Option<Option<u32>>) {
+        if let Some(t) = self.quick.celery_time(content) {
+            widen(self.wall_span, t);
+            *self.last_time = Some(t);
+            return (Some(t), Some(None));
+        }
+        let (env, t, _) = self.read(content);
+        (t, (env.format != envelope::Format::None).then_some(env.pid))
+    }
+
     /// The envelope of a line (terminator removed), its time and whether
     /// the time is inherited from the lines before.
     pub(super) fn read(
