@@ -149,6 +149,25 @@ pub fn parse(line: &[u8], clock: &Clock) -> Envelope {
     parse_at(line, clock, 0).unwrap_or_else(Envelope::bare)
 }
 
+/// The envelope of a `dmesg` line (`[ 1168.679659] msg`), if `line` is
+/// one: what [`parse`] gives such a line, which it tries first, without
+/// the dispatch.
+pub fn dmesg(line: &[u8]) -> Option<Envelope> {
+    kernel::dmesg(line)
+}
+
+/// Whether `line` has no envelope, told by its first bytes alone: an
+/// indented line (a traceback's, a continued message) that is not a
+/// `/dev/kmsg` continuation (` KEY=value`). [`parse`] gives such a line
+/// [`Envelope::bare`]; `false` says nothing either way.
+pub fn plainly_bare(line: &[u8]) -> bool {
+    match line.first() {
+        Some(b'\t') => true,
+        Some(b' ') => kernel::kmsg_continuation(line).is_none(),
+        _ => false,
+    }
+}
+
 /// The envelope of `line`, if one is recognized; `depth` counts the
 /// labels already taken off (see [`prefix::labelled`]).
 fn parse_at(line: &[u8], clock: &Clock, depth: u8) -> Option<Envelope> {

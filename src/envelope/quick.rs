@@ -30,12 +30,10 @@ struct Learnt {
     start: Timestamp,
 }
 
-/// Where things are in a Celery line: the date, the minutes, the
-/// seconds, the milliseconds and the `:` after them.
+/// Where things are in a Celery line: the date, the minutes, and the
+/// `:` after the milliseconds.
 const DATE_AT: usize = 1;
 const MINUTES_AT: usize = 15;
-const SECONDS_AT: usize = 18;
-const MILLIS_AT: usize = 21;
 const COLON_AT: usize = 24;
 
 impl QuickTime {
@@ -131,23 +129,24 @@ fn same_prefix(date: &[u8], learnt: &Learnt) -> bool {
 /// them: `HH:MM:SS,mmm:`, seconds up to 59, exactly three digits of
 /// fraction.
 fn clock_parts(stamp: &[u8]) -> Option<(i64, i64, i64)> {
-    if stamp.len() <= COLON_AT
-        || stamp[MINUTES_AT - 1] != b':'
-        || stamp[SECONDS_AT - 1] != b':'
-        || stamp[MILLIS_AT - 1] != b','
-        || stamp[COLON_AT] != b':'
+    let tail: &[u8; 11] =
+        stamp.get(MINUTES_AT - 1..=COLON_AT)?.try_into().ok()?;
+    // `:MM:SS,mmm:`, read with one test for all seven digits.
+    if tail[0] != b':'
+        || tail[3] != b':'
+        || tail[6] != b','
+        || tail[10] != b':'
     {
         return None;
     }
-    let digit = |i: usize| {
-        let d = stamp[i].wrapping_sub(b'0');
-        (d < 10).then_some(i64::from(d))
-    };
-    let minutes = digit(MINUTES_AT)? * 10 + digit(MINUTES_AT + 1)?;
-    let seconds = digit(SECONDS_AT)? * 10 + digit(SECONDS_AT + 1)?;
-    let millis = digit(MILLIS_AT)? * 100
-        + digit(MILLIS_AT + 1)? * 10
-        + digit(MILLIS_AT + 2)?;
+    let d = |i: usize| tail[i].wrapping_sub(b'0');
+    let digits = [d(1), d(2), d(4), d(5), d(7), d(8), d(9)];
+    if digits.iter().fold(0, |worst, &x| worst.max(x)) > 9 {
+        return None;
+    }
+    let n = |i: usize| i64::from(digits[i]);
+    let (minutes, seconds) = (n(0) * 10 + n(1), n(2) * 10 + n(3));
+    let millis = n(4) * 100 + n(5) * 10 + n(6);
     (minutes < 60 && seconds < 60).then_some((minutes, seconds, millis))
 }
 

@@ -364,3 +364,25 @@ fn real_nginx_error_log_line_gives_the_masters_pid() {
     assert_eq!(&line[env.level.unwrap().0..env.level.unwrap().1], "alert");
     assert_eq!(message(line, &env), "worker process 28 exited on signal 11");
 }
+
+#[test]
+fn lines_told_bare_by_their_first_bytes_parse_bare() {
+    let clock = utc_clock();
+    for line in [
+        &b"  File \"/app/tasks.py\", line 42, in run"[..],
+        b"\tat java.lang.Thread.run(Thread.java:750)",
+        b"    raise ProcessError(msg)",
+        b" ",
+    ] {
+        assert!(plainly_bare(line), "{}", String::from_utf8_lossy(line));
+        assert_eq!(parse(line, &clock), Envelope::bare());
+    }
+    for line in [
+        &b" SUBSYSTEM=memory"[..],
+        b"[ 1168.679659] x",
+        b"Traceback (most recent call last):",
+        b"",
+    ] {
+        assert!(!plainly_bare(line), "{}", String::from_utf8_lossy(line));
+    }
+}

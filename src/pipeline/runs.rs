@@ -40,11 +40,13 @@ struct Lane {
     pid: Option<Option<u32>>,
 }
 
+/// A line read ahead: where it ends, its time (`i64::MIN` for none,
+/// which goes first as in [`super::replay`]'s merge), and the pid it
+/// leaves for the lines after it.
 #[derive(Clone, Copy)]
 struct Next {
     end: usize,
     at: i64,
-    time: Option<Timestamp>,
     pid: Option<Option<u32>>,
 }
 
@@ -98,7 +100,6 @@ pub(super) fn merge_plain<S: Sink>(
             next: Some(Next {
                 end: span.start + len,
                 at: time.map_or(i64::MIN, |t| t.0),
-                time,
                 pid: (env.format != Format::None).then_some(env.pid),
             }),
             pid: None,
@@ -108,7 +109,7 @@ pub(super) fn merge_plain<S: Sink>(
     // Whose lines are being written: the lane, and where and at which
     // line number its span starts.
     let mut writing: Option<(usize, usize, u64)> = None;
-    let mut latest: Option<Timestamp> = None;
+    let mut latest = i64::MIN;
     loop {
         let mut pick: Option<(usize, i64)> = None;
         let mut stalled = false;
@@ -151,34 +152,35 @@ pub(super) fn merge_plain<S: Sink>(
             lane.first_number + lane.taken as u64,
         ));
         let (reader, mut stamps) = sources[i].split();
-        while let Some(next) = lane.next.take() {
-            lane.pos = next.end;
-            lane.taken += 1;
+        let mut next = lane.next.take().expect("picked");
+        let (mut taken, mut pid) = (lane.taken, lane.pid);
+        let mut pos;
+        loop {
+            pos = next.end;
+            taken += 1;
             if next.pid.is_some() {
-                lane.pid = next.pid;
+                pid = next.pid;
             }
-            if let Some(time) = next.time {
-                latest = Some(latest.map_or(time, |l| l.max(time)));
-            }
+            latest = latest.max(next.at);
             // Read the line after it, if it is whole and clear.
-            if lane.pos >= lane.clear_end {
+            if pos >= lane.clear_end {
                 break;
             }
-            let rest = reader.buffered(lane.pos..lane.clear_end);
+            let rest = reader.buffered(pos..lane.clear_end);
             let len =
                 memchr::memchr(b'\n', rest).map_or(rest.len(), |n| n + 1);
-            let (time, pid) = stamps.read_time(content_of(&rest[..len]));
-            let at = time.map_or(i64::MIN, |t| t.0);
-            lane.next = Some(Next {
-                end: lane.pos + len,
-                at,
-                time,
-                pid,
-            });
-            if at >= before || at > up_to {
+            let (time, left) = stamps.read_time(content_of(&rest[..len]));
+            next = Next {
+                end: pos + len,
+                at: time.map_or(i64::MIN, |t| t.0),
+                pid: left,
+            };
+            if next.at >= before || next.at > up_to {
+                lane.next = Some(next);
                 break;
             }
         }
+        (lane.pos, lane.taken, lane.pid) = (pos, taken, pid);
     }
     flush(stage, sources, &lanes, writing)?;
 
@@ -193,8 +195,10 @@ pub(super) fn merge_plain<S: Sink>(
         // again, whole, as it would have.
         fill_or_drop(stage, src);
     }
-    if let Some(t) = latest {
-        stage.correlator.advance(t, &mut stage.decisions);
+    if latest > i64::MIN {
+        stage
+            .correlator
+            .advance(Timestamp(latest), &mut stage.decisions);
         stage.deliver()?;
     }
     Ok(true)

@@ -194,6 +194,19 @@ impl Stamps<'_> {
             *self.last_time = Some(t);
             return (Some(t), Some(None));
         }
+        if envelope::plainly_bare(content) {
+            return (*self.last_time, None);
+        }
+        if content.first() == Some(&b'[') {
+            if let Some(env) = envelope::dmesg(content) {
+                let t = env.stamp.resolve(self.clock);
+                if let Some(t) = t {
+                    widen(self.boot_span, t);
+                    *self.last_time = Some(t);
+                }
+                return (t.or(*self.last_time), Some(env.pid));
+            }
+        }
         let (env, t, _) = self.read(content);
         (t, (env.format != envelope::Format::None).then_some(env.pid))
     }
