@@ -10,13 +10,17 @@
 #                  [--no-install]
 #
 # --pass-dir is where the every-line output is written (default: the
-# data folder); writing 1.25 GB to a disk file costs the kernel more than
-# to tmpfs (/dev/shm), and that cost is part of the every-line figure.
+# data folder). It is written over a file of the same size, in place
+# (the shell's 1<>), and `cat` writes the input the same way as the
+# floor: a new file would have the kernel allocate and clear 1.25 GB of
+# page cache each time, which on these VMs costs 1 to 2 s for cat as for
+# truecause and varies with the host, hiding what truecause does.
 #
 # It installs what it needs (ripgrep and GNU time, from Debian's
 # packages) unless --no-install is given, and says what is missing if it
 # cannot. Every timed command runs --runs times over files already in
-# the page cache; the best wall time is kept (the others are printed).
+# the page cache, in rounds (every command once per round); the best
+# wall time is kept (the others are printed).
 # Exits 1 when the explanations do not match the ground truth.
 
 set -euo pipefail
@@ -125,24 +129,42 @@ EOF
 
 # --- Measuring -----------------------------------------------------------
 
-# measure NAME OUTFILE CMD...: run CMD $runs times with stdout to
-# OUTFILE; sets best_s (best wall seconds) and rss_kb (its peak RSS).
-measure() {
-    local name=$1 out=$2; shift 2
-    local t0 t r all=() best= rss=
-    for _ in $(seq "$runs"); do
-        t0=$(date +%s%N)
-        $gtime -f "%M" -o "$data/time.txt" "$@" > "$out"
-        t=$(awk -v a="$t0" -v b="$(date +%s%N)" \
-            'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-        r=$(cat "$data/time.txt")
-        all+=("$t")
-        if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then
-            best=$t; rss=$r
-        fi
-    done
-    best_s=$best; rss_kb=$rss
-    log "$name: ${all[*]} s (best $best s, peak RSS $rss KB)"
+# The commands, by name. They are timed in rounds, each command once per
+# round, rather than each --runs times in a row: these machines speed up
+# and slow down by a fifth over minutes, and a ratio between two
+# commands measured minutes apart would carry that.
+names=(cat rg grep explained passthrough catfile)
+declare -A best rss all
+# time_once NAME: run the command NAME once under GNU time, and keep its
+# best wall time and that run's peak RSS.
+time_once() {
+    local name=$1 t0 t
+    local gt=("$gtime" -f "%M" -o "$data/time.txt")
+    t0=$(date +%s%N)
+    case "$name" in
+        cat) "${gt[@]}" cat "$worker" "$kernel" > /dev/null ;;
+        rg) "${gt[@]}" rg -j1 --no-mmap -c -f "$dir/patterns.rg" \
+                "$worker" "$kernel" > "$data/rg.out" ;;
+        grep) "${gt[@]}" env LC_ALL=C grep -E -c -f "$dir/patterns.grep" \
+                "$worker" "$kernel" > "$data/grep.out" ;;
+        explained) "${gt[@]}" "$tc" --annotations-only --color never \
+                "${replay_args[@]}" "$worker" "$kernel" \
+                > "$data/explained.txt" ;;
+        # Written over the file made before the first round, in place
+        # (1<>): see --pass-dir above.
+        passthrough) "${gt[@]}" "$tc" --color never "${replay_args[@]}" \
+                "$worker" "$kernel" 1<> "$pass_dir/passthrough.txt" ;;
+        catfile) "${gt[@]}" cat "$worker" "$kernel" \
+                1<> "$pass_dir/cat.txt" ;;
+    esac
+    t=$(awk -v a="$t0" -v b="$(date +%s%N)" \
+        'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    all[$name]="${all[$name]:-} $t"
+    if [ -z "${best[$name]:-}" ] \
+        || awk "BEGIN{exit !($t < ${best[$name]})}"; then
+        best[$name]=$t
+        rss[$name]=$(cat "$data/time.txt")
+    fi
 }
 
 row() {
@@ -153,24 +175,26 @@ row() {
             n, s, b / s / 1e6, l / s / 1e6, r / 1024, rg / s, c }'
 }
 
-log "warming the page cache"
+log "warming the page cache, and making the files written in place"
 cat "$worker" "$kernel" > /dev/null
-
-measure "cat" /dev/null cat "$worker" "$kernel"
-cat_s=$best_s; cat_rss=$rss_kb
-measure "rg -j1 -c -f" "$data/rg.out" \
-    rg -j1 --no-mmap -c -f "$dir/patterns.rg" "$worker" "$kernel"
-rg_s=$best_s; rg_rss=$rss_kb
-measure "grep -E -c -f" "$data/grep.out" \
-    env LC_ALL=C grep -E -c -f "$dir/patterns.grep" "$worker" "$kernel"
-grep_s=$best_s; grep_rss=$rss_kb
-measure "truecause --annotations-only" "$data/explained.txt" \
-    "$tc" --annotations-only --color never "${replay_args[@]}" \
-    "$worker" "$kernel"
-expl_s=$best_s; expl_rss=$rss_kb
-measure "truecause (every line)" "$pass_dir/passthrough.txt" \
-    "$tc" --color never "${replay_args[@]}" "$worker" "$kernel"
-text_s=$best_s; text_rss=$rss_kb
+"$tc" --color never "${replay_args[@]}" "$worker" "$kernel" \
+    > "$pass_dir/passthrough.txt"
+cat "$worker" "$kernel" > "$pass_dir/cat.txt"
+for round in $(seq "$runs"); do
+    log "round $round of $runs"
+    for name in "${names[@]}"; do
+        time_once "$name"
+    done
+done
+for name in "${names[@]}"; do
+    log "$name:${all[$name]} s (best ${best[$name]} s, peak RSS ${rss[$name]} KB)"
+done
+cat_s=${best[cat]}; cat_rss=${rss[cat]}
+rg_s=${best[rg]}; rg_rss=${rss[rg]}
+grep_s=${best[grep]}; grep_rss=${rss[grep]}
+expl_s=${best[explained]}; expl_rss=${rss[explained]}
+text_s=${best[passthrough]}; text_rss=${rss[passthrough]}
+catfile_s=${best[catfile]}; catfile_rss=${rss[catfile]}
 
 # Startup: an empty input, 50 times, each timed from fork to exit; the
 # fastest and the median.
@@ -197,7 +221,7 @@ extra=$(comm -13 "$data/truth.tsv" "$data/found.tsv" | wc -l)
 
 # The pass-through holds every input line: strip the marker lines.
 pass_lines=$(grep -vc '^\[truecause\]' "$pass_dir/passthrough.txt")
-rm -f "$pass_dir/passthrough.txt"
+rm -f "$pass_dir/passthrough.txt" "$pass_dir/cat.txt"
 
 # --- Peak memory at several sizes ----------------------------------------
 
@@ -232,7 +256,8 @@ done
     row "rg -j1 --no-mmap -c -f (shipped patterns)" "$rg_s" "$rg_rss" no
     row "LC_ALL=C grep -E -c -f (same patterns)" "$grep_s" "$grep_rss" no
     row "truecause --annotations-only" "$expl_s" "$expl_rss" yes
-    row "truecause, every line to a file in $pass_dir" "$text_s" "$text_rss" yes
+    row "cat, every byte over a file in $pass_dir" "$catfile_s" "$catfile_rss" no
+    row "truecause, every line over a file in $pass_dir" "$text_s" "$text_rss" yes
     echo
     awk -v e="$expl_s" -v t="$text_s" -v r="$rg_s" -v s="$startup_ms" 'BEGIN {
         printf "- explanations only vs rg -j1: %.2fx the throughput (target >= 2)\n", r / e
