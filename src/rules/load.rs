@@ -46,14 +46,22 @@ impl std::error::Error for RuleError {}
 pub(crate) struct Problems<'a> {
     file: &'a str,
     text: &'a str,
+    /// Where each line of `text` starts: every rule and example is
+    /// placed by line, and counting lines from the top for each made
+    /// that a fifth of startup.
+    line_starts: Vec<usize>,
     pub(crate) found: Vec<RuleError>,
 }
 
 impl<'a> Problems<'a> {
     fn new(file: &'a str, text: &'a str) -> Problems<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
         Problems {
             file,
             text,
+            line_starts,
             found: Vec::new(),
         }
     }
@@ -73,12 +81,12 @@ impl<'a> Problems<'a> {
 
     /// The 1-based line and column of a byte offset.
     pub(crate) fn locate(&self, offset: usize) -> (usize, usize) {
-        line_column(self.text, offset)
+        line_column(self.text, &self.line_starts, offset)
     }
 
     /// The 1-based line of the file a byte offset is on.
     pub(crate) fn line_of(&self, offset: usize) -> usize {
-        line_column(self.text, offset).0
+        self.locate(offset).0
     }
 
     pub(crate) fn at(&mut self, span: Range<usize>, message: String) {
@@ -90,7 +98,7 @@ impl<'a> Problems<'a> {
     }
 
     fn push(&mut self, span: Range<usize>, message: String, warning: bool) {
-        let (line, column) = line_column(self.text, span.start);
+        let (line, column) = self.locate(span.start);
         self.found.push(RuleError {
             file: self.file.to_owned(),
             line,
@@ -102,12 +110,18 @@ impl<'a> Problems<'a> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+/// `line_starts` are where `text`'s lines start.
+fn line_column(
+    text: &str,
+    line_starts: &[usize],
+    offset: usize,
+) -> (usize, usize) {
     let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    // The last line starting at or before `offset`.
+    let line = line_starts.partition_point(|&s| s <= offset).max(1);
+    let start = line_starts[line - 1];
+    let column = text.get(start..offset).map_or(0, |s| s.chars().count());
+    (line, column + 1)
 }
 
 /// Where to take rules from.
