@@ -207,7 +207,7 @@ for _ in $(seq 50); do
     "$tc" --tz UTC "$data/empty.log" > /dev/null
     t1=$EPOCHREALTIME
     echo "$t0 $t1"
-done | awk '{ print ($2 - $1) * 1e9 }' | sort -n > "$data/startup.txt"
+done | awk '{ printf "%d\n", ($2 - $1) * 1e9 }' | sort -n > "$data/startup.txt"
 startup_ms=$(awk '{ v[NR] = $1 } END {
     printf "%.2f (median %.2f)", v[1] / 1e6, v[int((NR + 1) / 2)] / 1e6 }' \
     "$data/startup.txt")

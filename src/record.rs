@@ -27,6 +27,7 @@ pub struct Record<'a> {
 
 impl<'a> Record<'a> {
     /// The line without its terminator (`\n` or `\r\n`).
+    #[inline]
     pub fn content(&self) -> &'a [u8] {
         let mut end = self.raw.len();
         if end > 0 && self.raw[end - 1] == b'\n' {

@@ -262,32 +262,6 @@ impl<R: Read> LineReader<R> {
         self.pass(stop, None)
     }
 
-    /// Consume the whole buffered lines from the next one on that
-    /// `accept` takes (each with its terminator), up to the first it
-    /// refuses, the first holding a match of `finder` (as
-    /// [`LineReader::skip_unmatched`]) or the last whole line buffered.
-    /// `None` when it takes none.
-    pub fn take_lines(
-        &mut self,
-        finder: &Scanner,
-        mut accept: impl FnMut(&[u8]) -> bool,
-    ) -> Option<Skipped> {
-        let limit = self.clear_lines(finder)?;
-        let mut stop = self.start;
-        let mut lines = 0;
-        while stop < limit {
-            let end = stop
-                + memchr::memchr(b'\n', &self.buf[stop..limit])
-                    .map_or(limit - stop, |i| i + 1);
-            if !accept(&self.buf[stop..end]) {
-                break;
-            }
-            stop = end;
-            lines += 1;
-        }
-        self.pass(stop, Some(lines))
-    }
-
     /// Put the current line back, unconsumed, as if `fill_line` had not
     /// given it: for a caller that goes on to read whole buffered lines
     /// in place ([`LineReader::clear_span`]).
@@ -358,11 +332,6 @@ impl<R: Read> LineReader<R> {
             range,
             lines: lines as u64,
         })
-    }
-
-    /// The last `len` bytes consumed, while no read has happened since.
-    pub fn just_consumed(&self, len: usize) -> &[u8] {
-        &self.buf[self.start - len.min(self.start)..self.start]
     }
 
     /// Bytes of the buffer, for the [`Skipped::range`] just returned.

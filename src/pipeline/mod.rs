@@ -498,6 +498,7 @@ impl<S: Sink> Stages<S> {
 }
 
 /// A line without its terminator.
+#[inline]
 fn content_of(raw: &[u8]) -> &[u8] {
     crate::record::Record {
         source: 0,

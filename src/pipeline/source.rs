@@ -255,7 +255,7 @@ fn content_of(raw: &[u8]) -> &[u8] {
 }
 
 /// Stretch `span` to hold `t`.
-pub(super) fn widen(span: &mut Option<(Timestamp, Timestamp)>, t: Timestamp) {
+fn widen(span: &mut Option<(Timestamp, Timestamp)>, t: Timestamp) {
     *span = Some(match *span {
         Some((lo, hi)) => (lo.min(t), hi.max(t)),
         None => (t, t),
