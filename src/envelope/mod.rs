@@ -149,11 +149,15 @@ pub fn parse(line: &[u8], clock: &Clock) -> Envelope {
     parse_at(line, clock, 0).unwrap_or_else(Envelope::bare)
 }
 
-/// The envelope of a `dmesg` line (`[ 1168.679659] msg`), if `line` is
-/// one: what [`parse`] gives such a line, which it tries first, without
-/// the dispatch.
-pub fn dmesg(line: &[u8]) -> Option<Envelope> {
-    kernel::dmesg(line)
+/// The stamp of a `dmesg` line (`[ 1168.679659] msg`) in nanoseconds
+/// since boot, if [`parse`] reads `line` as one: it tries that format
+/// first for a line starting with `[`. The envelope of such a line is
+/// the kernel's, with no pid.
+pub fn dmesg_since_boot(line: &[u8]) -> Option<i64> {
+    if line.first() != Some(&b'[') {
+        return None;
+    }
+    kernel::dmesg_since_boot(line)
 }
 
 /// Whether `line` has no envelope, told by its first bytes alone: an

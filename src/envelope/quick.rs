@@ -161,20 +161,12 @@ mod tests {
     /// and no pid.
     #[test]
     fn agrees_with_the_full_parse_on_the_real_worker_logs() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut text = Vec::new();
-        for dir in std::fs::read_dir(root.join("fixtures")).expect("fixtures")
-        {
-            let log = dir.expect("entry").path().join("worker.log");
-            if let Ok(bytes) = std::fs::read(log) {
-                text.extend(bytes);
-            }
-        }
+        let lines = crate::envelope::tests::fixture_lines(&["worker.log"]);
         let mut answered = 0;
         for zone in ["UTC", "+05:30", "Local"] {
             let clock = Clock::new(Zone::parse(zone).unwrap(), Timestamp(0));
             let mut quick = QuickTime::default();
-            for line in text.split(|&b| b == b'\n') {
+            for line in lines.iter().map(Vec::as_slice) {
                 let env = parse(line, &clock);
                 let full = env.stamp.resolve(&mut clock.clone());
                 let time = quick.celery(line).and_then(|e| match e.stamp {

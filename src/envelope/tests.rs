@@ -386,3 +386,61 @@ fn lines_told_bare_by_their_first_bytes_parse_bare() {
         assert!(!plainly_bare(line), "{}", String::from_utf8_lossy(line));
     }
 }
+
+#[test]
+fn dmesg_since_boot_agrees_with_the_dmesg_parser() {
+    let mut lines = fixture_lines(&[
+        "dmesg.txt",
+        "dmesg-iso.txt",
+        "kmsg.txt",
+        "worker.log",
+    ]);
+    for made in [
+        &b"[2-3219.187000] cpu before the seconds"[..],
+        b"[   12.345678][  T123] caller after",
+        b"[1234567890123.5] too many digits",
+        b"[ 12.] no fraction",
+        b"[ 12.3456789012] long fraction",
+        b"[ 12.5 no bracket",
+        b"[12345-12.5] cpu too long",
+    ] {
+        lines.push(made.to_vec());
+    }
+    let clock = utc_clock();
+    let mut taken = 0;
+    for line in &lines {
+        let full = match parse(line, &clock) {
+            Envelope {
+                format: Format::Dmesg,
+                stamp: Stamp::Monotonic(ns),
+                pid: None,
+                ..
+            } => Some(ns),
+            _ => None,
+        };
+        assert_eq!(
+            dmesg_since_boot(line),
+            full,
+            "{}",
+            String::from_utf8_lossy(line)
+        );
+        taken += usize::from(full.is_some());
+    }
+    assert!(taken > 100, "{taken} dmesg lines");
+}
+
+/// Every line of the named files of every capture in `fixtures/`.
+pub(super) fn fixture_lines(names: &[&str]) -> Vec<Vec<u8>> {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut lines = Vec::new();
+    for dir in std::fs::read_dir(&root).expect("fixtures") {
+        let dir = dir.expect("entry").path();
+        for name in names {
+            if let Ok(text) = std::fs::read(dir.join(name)) {
+                lines.extend(text.split(|&b| b == b'\n').map(<[u8]>::to_vec));
+            }
+        }
+    }
+    lines
+}

@@ -197,15 +197,13 @@ impl Stamps<'_> {
         if envelope::plainly_bare(content) {
             return (*self.last_time, None);
         }
-        if content.first() == Some(&b'[') {
-            if let Some(env) = envelope::dmesg(content) {
-                let t = env.stamp.resolve(self.clock);
-                if let Some(t) = t {
-                    widen(self.boot_span, t);
-                    *self.last_time = Some(t);
-                }
-                return (t.or(*self.last_time), Some(env.pid));
+        if let Some(since_boot) = envelope::dmesg_since_boot(content) {
+            let t = self.clock.from_monotonic(since_boot);
+            if let Some(t) = t {
+                widen(self.boot_span, t);
+                *self.last_time = Some(t);
             }
+            return (t.or(*self.last_time), Some(None));
         }
         let (env, t, _) = self.read(content);
         (t, (env.format != envelope::Format::None).then_some(env.pid))
