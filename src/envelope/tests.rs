@@ -377,6 +377,11 @@ fn lines_told_bare_by_their_first_bytes_parse_bare() {
         assert!(plainly_bare(line), "{}", String::from_utf8_lossy(line));
         assert_eq!(parse(line, &clock), Envelope::bare());
     }
+    for line in fixture_lines(&["worker.log", "dmesg.txt", "kmsg.txt"]) {
+        if plainly_bare(&line) {
+            assert_eq!(parse(&line, &clock), Envelope::bare());
+        }
+    }
     for line in [
         &b" SUBSYSTEM=memory"[..],
         b"[ 1168.679659] x",
