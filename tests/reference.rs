@@ -257,3 +257,68 @@ fn fast_and_plain_paths_agree_on_a_kernel_log_without_stamps() {
         String::from_utf8_lossy(&plain)
     );
 }
+
+/// SYNTHETIC distortions of a real capture (`fixtures/celery-oom`), for
+/// the merge's edge cases: every third worker line ends in `\r\n`, every
+/// fifth pair of worker lines is swapped (stamps out of order), a worker
+/// line is doubled with its stamp (a tie with itself), a 1.5 MiB line
+/// with no envelope is put in the middle (cut into pieces), the kernel
+/// log's last line loses its newline, and the worker log starts with
+/// lines that have no stamp at all. Both paths, and both output modes,
+/// must still agree.
+#[test]
+fn fast_and_plain_paths_agree_on_distorted_real_logs() {
+    let root = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let worker = std::fs::read(root.join("celery-oom/worker.log"))
+        .expect("the capture's worker log");
+    let dmesg = std::fs::read(root.join("celery-oom/dmesg.txt"))
+        .expect("the capture's kernel log");
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("celery-oom/meta.json"))
+            .expect("meta.json"),
+    )
+    .expect("meta.json parses");
+    let boot = Timestamp::from_parts(
+        meta["boot_time"].as_i64().expect("a boot time"),
+        0,
+    );
+
+    let mut lines: Vec<Vec<u8>> = worker
+        .split_inclusive(|&b| b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
+    for pair in lines.chunks_mut(10) {
+        if pair.len() > 5 {
+            pair.swap(4, 5);
+        }
+    }
+    for line in lines.iter_mut().step_by(3) {
+        if line.ends_with(b"\n") {
+            line.pop();
+            line.extend_from_slice(b"\r\n");
+        }
+    }
+    let middle = lines.len() / 2;
+    let doubled = lines[middle].clone();
+    lines.insert(middle, doubled);
+    let mut long = vec![b'x'; 1536 * 1024];
+    long.push(b'\n');
+    lines.insert(middle, long);
+    let mut out = b"no stamp on this line\n  nor on this one\n".to_vec();
+    out.extend(lines.concat());
+
+    let mut kernel = dmesg.clone();
+    while kernel.last() == Some(&b'\n') {
+        kernel.pop();
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = vec![
+        dir.path().join("synthetic-distorted-worker.log"),
+        dir.path().join("synthetic-distorted-dmesg.txt"),
+    ];
+    std::fs::write(&files[0], &out).expect("written");
+    std::fs::write(&files[1], &kernel).expect("written");
+    let explained = assert_paths_agree(&files, boot);
+    assert!(explained > 0, "the capture's OOM kill is still explained");
+}
