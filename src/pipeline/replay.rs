@@ -64,7 +64,8 @@ pub(super) fn drive_replay<S: Sink>(
     }
     // The earliest head goes next (the first source on a tie); a head
     // without time goes at once. Only the source a line was taken from
-    // needs its head filled again.
+    // needs its head filled again. Printing text, stretches of lines that
+    // yield nothing go through `merge_plain` instead, in the same order.
     let runs = stage.path == Path::Fast
         && stage.extractor.scanner_suffices()
         && stage.emitter.takes_runs();

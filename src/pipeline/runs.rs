@@ -6,9 +6,10 @@
 //! next line is such a line: it holds no literal of the rules, no rule
 //! context is open, and its time comes before the earliest moment a
 //! waiting symptom may be decided. It picks lines exactly as that loop
-//! does (the earliest, the first source on a tie), reads each line's
-//! envelope and time as [`Source::fill`] does (the quick way for most),
-//! and hands back with every source's head filled, as the loop expects.
+//! does (the earliest, the first source on a tie), reads only each
+//! line's time and the pid it leaves, as [`Source::fill`] would read them
+//! (`Stamps::read_time`: the quick way for Celery and dmesg lines), and
+//! hands back with every source's head filled, as the loop expects.
 //! The output is the same, byte for byte; `tests/reference.rs` holds it
 //! to the plain path, which never takes this lane.
 
