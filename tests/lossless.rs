@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use truecause::input::ByteStream;
-use truecause::pipeline::{self, Config, Format};
+use truecause::pipeline::{self, Config, Format, Path};
 use truecause::rules::RuleSet;
 use truecause::rules::{self, LoadOptions};
 use truecause::time::{Timestamp, Zone};
@@ -18,9 +18,22 @@ fn shipped_rules() -> RuleSet {
 }
 
 fn run(inputs: Vec<Vec<u8>>, max_line: usize, format: Format) -> Vec<u8> {
+    run_on(inputs, max_line, format, false, Path::Fast)
+}
+
+/// One replay of `inputs`, printing every line or explanations only,
+/// extracting the way `path` says.
+fn run_on(
+    inputs: Vec<Vec<u8>>,
+    max_line: usize,
+    format: Format,
+    annotations_only: bool,
+    path: Path,
+) -> Vec<u8> {
     let rules = shipped_rules();
     let config = Config {
         format,
+        annotations_only,
         zone: Zone::parse("UTC").unwrap(),
         boot_time: Some(Timestamp(0)),
         max_line,
@@ -35,7 +48,7 @@ fn run(inputs: Vec<Vec<u8>>, max_line: usize, format: Format) -> Vec<u8> {
         })
         .collect();
     let mut out = Vec::new();
-    pipeline::run_streams(&config, rules, streams, &mut out).unwrap();
+    pipeline::run_streams_on(&config, rules, streams, &mut out, path).unwrap();
     out
 }
 
@@ -108,6 +121,20 @@ proptest! {
         both.push(b'\n');
         both.extend_from_slice(&b);
         prop_assert_eq!(norm(&kept), norm(&both));
+
+        // The fast path (skipping, runs merged in place) prints what the
+        // plain one does, whatever the mix of envelopes and literals.
+        for annotations_only in [false, true] {
+            let fast = run_on(
+                vec![a.clone(), b.clone()], 4096, Format::Text,
+                annotations_only, Path::Fast,
+            );
+            let plain = run_on(
+                vec![a.clone(), b.clone()], 4096, Format::Text,
+                annotations_only, Path::Plain,
+            );
+            prop_assert_eq!(fast, plain);
+        }
 
         let json = run(vec![a, b], 4096, Format::Json);
         for line in json.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
