@@ -12,9 +12,14 @@
 //! would occur in line after line, so it is looked for only in the
 //! messages of lines its patterns apply to ([`Extractor::needs_message`]);
 //! and a pattern anchored at the message's start with such literals is
-//! checked by the message's first byte instead. [`Extractor::extract_all`]
-//! is the plain path that runs every regex on every message, against
-//! which the prefiltered path is tested.
+//! checked by the message's first byte instead. A pattern with a context
+//! (the task table's rows) is tried only where [`Contexts`] says one of
+//! its `after` patterns opened it; outside every context, when all other
+//! patterns have distinctive literals ([`Extractor::scanner_suffices`]),
+//! a line the scanner passes over cannot yield an event, and replay may
+//! skip it unread. [`Extractor::extract_all`] is the plain path that runs
+//! every regex on every message, against which the prefiltered path is
+//! tested.
 
 mod scanner;
 

@@ -17,7 +17,10 @@
 //! already buffered at once and remembering where the next match is: the
 //! lines in between are known to hold none without being looked at one
 //! by one. This is what makes the rules' prefilter cost a whole-buffer
-//! scan rather than a call per line.
+//! scan rather than a call per line. [`LineReader::skip_unmatched`] goes
+//! further and consumes those lines without handing them out, and
+//! [`LineReader::clear_span`] lends them to a caller that reads them in
+//! place.
 
 use std::io::{self, Read};
 use std::ops::Range;
