@@ -322,3 +322,56 @@ fn fast_and_plain_paths_agree_on_distorted_real_logs() {
     let explained = assert_paths_agree(&files, boot);
     assert!(explained > 0, "the capture's OOM kill is still explained");
 }
+
+/// The real `sdk-oom` syslog capture, SYNTHETICALLY stripped of its
+/// syslog prefixes (`Dec  3 13:35:19 vm `), so that its lines keep only
+/// the kernel's stamp counted from boot, after a preamble of its own
+/// call-trace lines, also stripped but for one. That one, holding no
+/// rule's literal and outside any rule context, is the only line that
+/// tells the boot time. Replayed with no `--boot-time`, the clock must
+/// learn it on both paths, although the fast path passes most lines
+/// over unread: else the kill is placed by this host's boot time, and
+/// nothing joins it.
+#[test]
+fn a_line_that_tells_the_boot_time_is_never_passed_over() {
+    let root = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let syslog = std::fs::read_to_string(root.join("sdk-oom/syslog.txt"))
+        .expect("the capture's syslog");
+    let lines: Vec<&str> = syslog.lines().collect();
+    let strip = |line: &str| {
+        let kernel = line.find("kernel: [").expect("a kernel line");
+        line[kernel..].to_owned()
+    };
+    let mut distorted = String::new();
+    for (i, line) in lines[1..20].iter().enumerate() {
+        distorted.push_str(&if i == 10 {
+            line.to_string()
+        } else {
+            strip(line)
+        });
+        distorted.push('\n');
+    }
+    for line in &lines {
+        distorted.push_str(&strip(line));
+        distorted.push('\n');
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kernel = dir.path().join("synthetic-stripped-syslog.txt");
+    std::fs::write(&kernel, distorted).expect("written");
+    let files = vec![root.join("sdk-oom/worker.log"), kernel];
+    for annotations_only in [true, false] {
+        let config = Config {
+            annotations_only,
+            boot_time: None,
+            zone: Zone::parse("UTC").expect("utc"),
+            ..Config::default()
+        };
+        let (fast, summary) = replay(&files, &config, Path::Fast);
+        let (plain, _) = replay(&files, &config, Path::Plain);
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&plain)
+        );
+        assert!(summary.explanations > 0, "the OOM kill joins the worker");
+    }
+}

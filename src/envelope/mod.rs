@@ -160,6 +160,13 @@ pub fn dmesg_since_boot(line: &[u8]) -> Option<i64> {
     kernel::dmesg_since_boot(line)
 }
 
+/// Text every line holds that can teach a [`Clock`] its boot time: a
+/// syslog or journal kernel line that kept the kernel's own stamp
+/// (`... kernel: [ 1168.679659] msg`, [`Stamp::Both`]). A reader that
+/// passes lines over unread must not pass over these while the boot time
+/// is unknown.
+pub const BOOT_TEACHER: &[u8] = b"kernel: [";
+
 /// Whether `line` has no envelope, told by its first bytes alone: an
 /// indented line (a traceback's, a continued message) that is not a
 /// `/dev/kmsg` continuation (` KEY=value`). [`parse`] gives such a line

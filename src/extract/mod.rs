@@ -575,3 +575,18 @@ mod tests {
         assert_eq!(events.len(), 1);
     }
 }
+
+#[cfg(test)]
+mod shipped {
+    use super::Extractor;
+    use crate::rules::{LoadOptions, load};
+
+    /// Replay passes lines over unread only when every pattern without a
+    /// context has a distinctive literal; a rule edit that breaks this
+    /// would leave the output right and make it several times slower.
+    #[test]
+    fn the_shipped_rules_let_replay_pass_lines_over() {
+        let (set, _) = load(&LoadOptions::default());
+        assert!(Extractor::new(set.patterns).scanner_suffices());
+    }
+}

@@ -18,6 +18,7 @@ use memchr::memmem;
 use super::runs::merge_plain;
 use super::source::Source;
 use super::{Config, Input, Path, Stages, Summary, lower, message_of};
+use crate::envelope;
 use crate::event::Event;
 use crate::extract::Found;
 use crate::input::{self, ByteStream};
@@ -108,9 +109,10 @@ pub(super) fn drive_events<S: Sink>(
     stage: &mut Stages<S>,
     mut sources: Vec<Source>,
 ) -> io::Result<()> {
+    let teachers = memmem::Finder::new(envelope::BOOT_TEACHER);
     let mut heads: Vec<Option<EventLine>> = Vec::new();
     for src in sources.iter_mut() {
-        heads.push(next_or_drop(stage, src));
+        heads.push(next_or_drop(stage, src, &teachers));
     }
     while let Some(i) = earliest_event(&heads) {
         let line = heads[i].take().expect("the earliest has a line");
@@ -127,7 +129,7 @@ pub(super) fn drive_events<S: Sink>(
             stage.correlator.advance(t, &mut stage.decisions);
             stage.deliver()?;
         }
-        heads[i] = next_or_drop(stage, &mut sources[i]);
+        heads[i] = next_or_drop(stage, &mut sources[i], &teachers);
     }
     sum_up(stage, &sources);
     Ok(())
@@ -143,31 +145,29 @@ fn earliest_event(heads: &[Option<EventLine>]) -> Option<usize> {
 fn next_or_drop<S: Sink>(
     stage: &mut Stages<S>,
     src: &mut Source,
+    teachers: &memmem::Finder<'_>,
 ) -> Option<EventLine> {
     if src.done {
         return None;
     }
-    next_event_line(stage, src).unwrap_or_else(|e| {
+    next_event_line(stage, src, teachers).unwrap_or_else(|e| {
         drop_source(stage, src, &e);
         None
     })
 }
 
-/// Lines that may carry the boot time of a kernel log (a syslog kernel
-/// line with the `[ 1168.679659]` stamp kept), which its clock learns
-/// from: never passed over while the clock has not learnt it.
-const CLOCK_LITERAL: &[u8] = b"kernel: [";
-
-/// Read `src` up to its next line that yields events.
+/// Read `src` up to its next line that yields events. `teachers` finds
+/// the lines that may teach its clock the boot time
+/// ([`envelope::BOOT_TEACHER`]), which are not passed over unread.
 fn next_event_line<S: Sink>(
     stage: &mut Stages<S>,
     src: &mut Source,
+    teachers: &memmem::Finder<'_>,
 ) -> io::Result<Option<EventLine>> {
     let skips = stage.path == Path::Fast && stage.extractor.scanner_suffices();
-    let clock_lines = memmem::Finder::new(CLOCK_LITERAL);
     loop {
         if skips && !stage.in_context(src.id, src.reader.next_number()) {
-            pass_over(stage, src, &clock_lines);
+            pass_over(stage, src, teachers);
         }
         if !src.fill()? {
             return Ok(None);
@@ -199,12 +199,12 @@ fn next_event_line<S: Sink>(
 fn pass_over<S: Sink>(
     stage: &mut Stages<S>,
     src: &mut Source,
-    clock_lines: &memmem::Finder<'_>,
+    teachers: &memmem::Finder<'_>,
 ) {
     let Some(scanner) = stage.extractor.scanner() else {
         return;
     };
-    let also = (!src.clock.boot_time_known).then_some(clock_lines);
+    let also = (!src.clock.boot_time_known).then_some(teachers);
     let Some(skipped) = src.reader.skip_unmatched(scanner, also) else {
         return;
     };
@@ -221,7 +221,7 @@ fn pass_over<S: Sink>(
 fn candidate<S: Sink>(
     stage: &Stages<S>,
     src: &mut Source,
-    env: &crate::envelope::Envelope,
+    env: &envelope::Envelope,
 ) -> Option<Found> {
     if stage.path == Path::Plain {
         return Some(Found::Unknown);

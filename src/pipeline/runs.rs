@@ -115,8 +115,8 @@ pub(super) fn merge_plain<S: Sink>(
             lanes.push(None);
             continue;
         };
-        let number = src.reader.current().expect("filled").number;
-        let len = src.reader.current().expect("filled").raw.len();
+        let line = src.reader.current().expect("a head is filled");
+        let (number, len) = (line.number, line.raw.len());
         src.reader.unfill();
         let span = src.reader.clear_span(scanner).expect("the head is whole");
         let (env, time, _) = head;

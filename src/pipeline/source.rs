@@ -4,11 +4,11 @@
 
 use std::io;
 
-use super::Config;
+use super::{Config, content_of};
 use crate::envelope::{self, Envelope, QuickTime, Stamp};
 use crate::input::ByteStream;
 use crate::input::framing::{self, LineReader, Lines};
-use crate::record::{Record, SourceId};
+use crate::record::SourceId;
 use crate::time::{self, Clock, Timestamp};
 
 /// One source being read: a byte stream framed by a [`LineReader`] for
@@ -129,35 +129,23 @@ impl Source {
         &mut self,
         range: std::ops::Range<usize>,
     ) -> Option<Option<u32>> {
-        let mut time = None;
-        let mut pid = None;
-        let mut end = range.len();
-        while end > 0 && (time.is_none() || pid.is_none()) {
-            let bytes = self.reader.buffered(range.clone());
+        let (reader, mut stamps) = self.split();
+        let bytes = reader.buffered(range);
+        let (mut found_time, mut pid) = (false, None);
+        let mut end = bytes.len();
+        while end > 0 && (!found_time || pid.is_none()) {
             let start =
                 memchr::memrchr(b'\n', &bytes[..end - 1]).map_or(0, |i| i + 1);
-            let content = Record {
-                source: self.id,
-                line: 0,
-                offset: 0,
-                raw: &bytes[start..end],
-            }
-            .content();
-            let env = envelope::parse(content, &self.clock);
+            let env =
+                envelope::parse(content_of(&bytes[start..end]), stamps.clock);
             if pid.is_none() && env.format != envelope::Format::None {
                 pid = Some(env.pid);
             }
-            if time.is_none() {
+            if !found_time {
                 let from_boot = matches!(env.stamp, Stamp::Monotonic(_));
-                time = env.stamp.resolve(&mut self.clock);
-                if let Some(t) = time {
-                    self.last_time = Some(t);
-                    let span = if from_boot {
-                        &mut self.boot_span
-                    } else {
-                        &mut self.wall_span
-                    };
-                    widen(span, t);
+                if let Some(t) = env.stamp.resolve(stamps.clock) {
+                    stamps.keep(t, from_boot);
+                    found_time = true;
                 }
             }
             end = start;
@@ -170,10 +158,10 @@ impl Source {
 /// source: apart from the reader, so that lines can be read while the
 /// reader hands them out.
 pub(super) struct Stamps<'a> {
-    pub(super) clock: &'a mut Clock,
+    clock: &'a mut Clock,
     quick: &'a mut QuickTime,
     /// The time a line without one of its own takes.
-    pub(super) last_time: &'a mut Option<Timestamp>,
+    last_time: &'a mut Option<Timestamp>,
     wall_span: &'a mut Option<(Timestamp, Timestamp)>,
     boot_span: &'a mut Option<(Timestamp, Timestamp)>,
 }
@@ -190,8 +178,7 @@ impl Stamps<'_> {
         content: &[u8],
     ) -> (Option<Timestamp>, Option<Option<u32>>) {
         if let Some(t) = self.quick.celery_time(content) {
-            widen(self.wall_span, t);
-            *self.last_time = Some(t);
+            self.keep(t, false);
             return (Some(t), Some(None));
         }
         if envelope::plainly_bare(content) {
@@ -200,13 +187,25 @@ impl Stamps<'_> {
         if let Some(since_boot) = envelope::dmesg_since_boot(content) {
             let t = self.clock.from_monotonic(since_boot);
             if let Some(t) = t {
-                widen(self.boot_span, t);
-                *self.last_time = Some(t);
+                self.keep(t, true);
             }
             return (t.or(*self.last_time), Some(None));
         }
         let (env, t, _) = self.read(content);
         (t, (env.format != envelope::Format::None).then_some(env.pid))
+    }
+
+    /// A line's own time `t`, from boot-relative stamp if `from_boot`: the
+    /// time of the lines after it that have none, and a bound of the
+    /// span its kind of stamp covers.
+    fn keep(&mut self, t: Timestamp, from_boot: bool) {
+        let span = if from_boot {
+            &mut *self.boot_span
+        } else {
+            &mut *self.wall_span
+        };
+        widen(span, t);
+        *self.last_time = Some(t);
     }
 
     /// The envelope of a line (terminator removed), its time and whether
@@ -227,29 +226,12 @@ impl Stamps<'_> {
                 if learn {
                     self.quick.learn(content, &env, t, self.clock);
                 }
-                let span = if from_boot {
-                    &mut *self.boot_span
-                } else {
-                    &mut *self.wall_span
-                };
-                widen(span, t);
-                *self.last_time = Some(t);
+                self.keep(t, from_boot);
                 (env, Some(t), false)
             }
             None => (env, *self.last_time, true),
         }
     }
-}
-
-/// A line without its terminator.
-fn content_of(raw: &[u8]) -> &[u8] {
-    Record {
-        source: 0,
-        line: 0,
-        offset: 0,
-        raw,
-    }
-    .content()
 }
 
 /// Stretch `span` to hold `t`.
