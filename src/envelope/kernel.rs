@@ -55,6 +55,51 @@ pub(super) fn dmesg(line: &[u8]) -> Option<Envelope> {
 /// needs only the time of most lines. `None` exactly when [`dmesg`]
 /// refuses the line (tested on every capture).
 pub(super) fn dmesg_since_boot(line: &[u8]) -> Option<i64> {
+    usual_since_boot(line).or_else(|| any_since_boot(line))
+}
+
+/// [`dmesg_since_boot`] for the stamp the kernel prints today: seconds
+/// padded with spaces, and six digits of fraction (`[ 1168.679659]`), read
+/// without a check per byte of whether the line has one more. `None` for
+/// any other shape, which [`any_since_boot`] then reads.
+#[inline]
+fn usual_since_boot(line: &[u8]) -> Option<i64> {
+    let head = line.get(..24).unwrap_or(line);
+    let mut i = 1;
+    while head.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let (mut secs, from) = (0i64, i);
+    while let Some(d) = head
+        .get(i)
+        .map(|b| b.wrapping_sub(b'0'))
+        .filter(|&d| d < 10)
+    {
+        // Past 12 digits the line is refused below; until then no overflow.
+        secs = secs.wrapping_mul(10).wrapping_add(i64::from(d));
+        i += 1;
+    }
+    let fraction: &[u8; 8] = head.get(i..i + 8)?.try_into().ok()?;
+    if !(1..=12).contains(&(i - from))
+        || fraction[0] != b'.'
+        || fraction[7] != b']'
+    {
+        return None;
+    }
+    let mut micros = 0i64;
+    for &b in &fraction[1..7] {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        micros = micros * 10 + i64::from(d);
+    }
+    Some(secs * 1_000_000_000 + micros * 1_000)
+}
+
+/// [`dmesg_since_boot`] for any stamp [`dmesg`] takes: a CPU before the
+/// seconds, any number of digits of fraction.
+fn any_since_boot(line: &[u8]) -> Option<i64> {
     let mut i = 1;
     while line.get(i) == Some(&b' ') {
         i += 1;

@@ -26,7 +26,7 @@ mod prefix;
 mod quick;
 mod syslog;
 
-pub use quick::QuickTime;
+pub use quick::{Hour, QuickTime};
 
 use crate::time::{Clock, Timestamp};
 

@@ -13,6 +13,7 @@ pub mod cgroup;
 pub mod follow;
 pub mod framing;
 pub mod kmsg;
+pub mod newlines;
 pub mod state;
 pub mod stdin;
 pub mod watch;

@@ -16,38 +16,12 @@
 use std::io;
 
 use super::replay::fill_or_drop;
-use super::source::Source;
+use super::source::{Source, Stamps};
 use super::{Stages, content_of};
-use crate::envelope::Format;
+use crate::envelope::{self, Format, Hour};
+use crate::input::newlines::LineIndex;
 use crate::output::{OutLine, Sink};
 use crate::time::Timestamp;
-
-/// Finds line ends. `memchr::memchr` picks its SIMD routine on every
-/// call, which for a line of a hundred bytes costs about as much as the
-/// search; a searcher chosen once does not.
-struct LineEnds {
-    #[cfg(target_arch = "x86_64")]
-    avx2: Option<memchr::arch::x86_64::avx2::memchr::One>,
-}
-
-impl LineEnds {
-    fn new() -> LineEnds {
-        LineEnds {
-            #[cfg(target_arch = "x86_64")]
-            avx2: memchr::arch::x86_64::avx2::memchr::One::new(b'\n'),
-        }
-    }
-
-    /// The length of the first line of `rest`, its `\n` included.
-    #[inline]
-    fn first_line(&self, rest: &[u8]) -> usize {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(one) = &self.avx2 {
-            return one.find(rest).map_or(rest.len(), |n| n + 1);
-        }
-        memchr::memchr(b'\n', rest).map_or(rest.len(), |n| n + 1)
-    }
-}
 
 /// One source's part in the merge: where its lines are read in place.
 struct Lane {
@@ -66,6 +40,32 @@ struct Lane {
     next: Option<Next>,
     /// The pid of the last line taken with an envelope, if any had one.
     pid: Option<Option<u32>>,
+    /// The ends of the lines after `next`.
+    index: LineIndex,
+    /// The kind of line the source's lines are read as in a tight loop
+    /// ([`stretch`]), if any: as [`Source::fill`] would read them, but
+    /// with what they leave behind handed over once per stretch.
+    fast: Option<Fast>,
+}
+
+/// Lines that [`stretch`] reads.
+#[derive(Clone, Copy)]
+enum Fast {
+    /// Celery lines of the hour the source's quick way knows, if its
+    /// zone's offset is fixed.
+    Celery(Hour),
+    /// `dmesg` lines, their stamps counted from this boot time.
+    Dmesg(Timestamp),
+}
+
+impl Fast {
+    /// What a source reads fast, from what its stamps know now.
+    fn of(stamps: &Stamps<'_>) -> Option<Fast> {
+        match stamps.hour() {
+            Some(hour) => Some(Fast::Celery(hour)),
+            None => stamps.boot_time().map(Fast::Dmesg),
+        }
+    }
 }
 
 /// A line read ahead: where it ends, its time (`i64::MIN` for none,
@@ -120,6 +120,9 @@ pub(super) fn merge_plain<S: Sink>(
         src.reader.unfill();
         let span = src.reader.clear_span(scanner).expect("the head is whole");
         let (env, time, _) = head;
+        let fast = Fast::of(&src.split().1);
+        let mut index = std::mem::take(&mut src.line_index);
+        index.reset(span.start + len);
         lanes.push(Some(Lane {
             clear_end: span.end,
             pos: span.start,
@@ -131,6 +134,8 @@ pub(super) fn merge_plain<S: Sink>(
                 pid: (env.format != Format::None).then_some(env.pid),
             }),
             pid: None,
+            index,
+            fast,
         }));
     }
 
@@ -138,7 +143,6 @@ pub(super) fn merge_plain<S: Sink>(
     // line number its span starts.
     let mut writing: Option<(usize, usize, u64)> = None;
     let mut latest = i64::MIN;
-    let ends = LineEnds::new();
     loop {
         let mut pick: Option<(usize, i64)> = None;
         let mut stalled = false;
@@ -183,6 +187,7 @@ pub(super) fn merge_plain<S: Sink>(
         let (reader, mut stamps) = sources[i].split();
         let mut next = lane.next.take().expect("picked");
         let (mut taken, mut pid) = (lane.taken, lane.pid);
+        let region = reader.buffered(0..lane.clear_end);
         let mut pos;
         loop {
             pos = next.end;
@@ -191,15 +196,54 @@ pub(super) fn merge_plain<S: Sink>(
                 pid = next.pid;
             }
             latest = latest.max(next.at);
-            // Read the line after it, if it is whole and clear.
-            if pos >= lane.clear_end {
+            // Read the lines after it that are whole and clear: Celery
+            // lines of the hour known in a tight loop, any other line the
+            // general way.
+            let mut other = None;
+            if let Some(fast) = lane.fast {
+                let (index, bounds) = (&mut lane.index, (before, up_to));
+                let run = match fast {
+                    Fast::Celery(h) => {
+                        stretch(region, index, pos, bounds, |l| h.time(l))
+                    }
+                    Fast::Dmesg(boot) => {
+                        stretch(region, index, pos, bounds, |l| {
+                            envelope::dmesg_since_boot(l)
+                                .map(|ns| boot.shifted(ns))
+                        })
+                    }
+                };
+                let from_boot = matches!(fast, Fast::Dmesg(_));
+                if let Some((lo, hi, last)) = run.span {
+                    stamps.keep_span(lo, hi, last, from_boot);
+                    (pos, taken, pid) =
+                        (run.pos, taken + run.taken, Some(None));
+                    latest = latest.max(hi.0);
+                }
+                match run.stop {
+                    Stop::End => break,
+                    Stop::After(t, end) => {
+                        stamps.keep_span(t, t, t, from_boot);
+                        lane.next = Some(Next {
+                            end,
+                            at: t.0,
+                            pid: Some(None),
+                        });
+                        break;
+                    }
+                    Stop::Other(end) => other = Some(end),
+                }
+            } else if pos >= lane.clear_end {
                 break;
             }
-            let rest = reader.buffered(pos..lane.clear_end);
-            let len = ends.first_line(rest);
-            let (time, left) = stamps.read_time(content_of(&rest[..len]));
+            // The region ends with a whole line: there is a `\n` ahead.
+            let end = other
+                .or_else(|| lane.index.next_end(region))
+                .unwrap_or(lane.clear_end);
+            let (time, left) = stamps.read_time(content_of(&region[pos..end]));
+            lane.fast = Fast::of(&stamps);
             next = Next {
-                end: pos + len,
+                end,
                 at: time.map_or(i64::MIN, |t| t.0),
                 pid: left,
             };
@@ -214,6 +258,7 @@ pub(super) fn merge_plain<S: Sink>(
 
     for (src, lane) in sources.iter_mut().zip(lanes) {
         let Some(lane) = lane else { continue };
+        src.line_index = lane.index;
         src.reader.consume_to(lane.pos, lane.taken);
         stage.summary.lines += lane.taken as u64;
         if let Some(pid) = lane.pid {
@@ -230,6 +275,73 @@ pub(super) fn merge_plain<S: Sink>(
         stage.deliver()?;
     }
     Ok(true)
+}
+
+/// What [`stretch`] took, and why it stopped.
+struct Stretch {
+    /// Where the line after the last taken starts, how many were taken,
+    /// and the earliest, latest and last of their times, if any was.
+    pos: usize,
+    taken: usize,
+    span: Option<(Timestamp, Timestamp, Timestamp)>,
+    stop: Stop,
+}
+
+enum Stop {
+    /// At the end of the region.
+    End,
+    /// At a line read at time `.0` and ending at `.1`, which comes after
+    /// the next line of another lane or the due moment.
+    After(Timestamp, usize),
+    /// At a line `read` has no time for, ending at `.0`, for the general
+    /// way to read.
+    Other(usize),
+}
+
+/// Take the lines that come next from `pos` on in `region` (whose ends
+/// `index` gives) while `read` gives each a time, and that time comes
+/// before `before` and no later than `up_to`.
+///
+/// Most lines of a worker's log or a kernel's are such lines, and this
+/// loop is all the merge does for them. What they leave for the lines
+/// after them (their time; no writer of their own) is the same for each,
+/// so it is kept in registers and handed to the source once, by the
+/// caller. `read` is given the line with its terminator, and must answer
+/// as [`Stamps::read_time`] would for the line without it, or not at all.
+///
+/// [`Stamps::read_time`]: super::source::Stamps::read_time
+#[inline(always)]
+fn stretch(
+    region: &[u8],
+    index: &mut LineIndex,
+    mut pos: usize,
+    (before, up_to): (i64, i64),
+    read: impl Fn(&[u8]) -> Option<Timestamp>,
+) -> Stretch {
+    let (mut taken, mut lo, mut hi, mut last) = (0, i64::MAX, i64::MIN, 0);
+    let stop = loop {
+        let Some(end) = index.next_end(region) else {
+            break Stop::End;
+        };
+        let Some(t) = read(&region[pos..end]) else {
+            break Stop::Other(end);
+        };
+        if t.0 >= before || t.0 > up_to {
+            break Stop::After(t, end);
+        }
+        (lo, hi, last) = (lo.min(t.0), hi.max(t.0), t.0);
+        (pos, taken) = (end, taken + 1);
+    };
+    Stretch {
+        pos,
+        taken,
+        span: (taken > 0).then_some((
+            Timestamp(lo),
+            Timestamp(hi),
+            Timestamp(last),
+        )),
+        stop,
+    }
 }
 
 /// Write the lines taken from one source since `from`, as one span.

@@ -8,6 +8,7 @@ use super::{Config, content_of};
 use crate::envelope::{self, Envelope, QuickTime, Stamp};
 use crate::input::ByteStream;
 use crate::input::framing::{self, LineReader, Lines};
+use crate::input::newlines::LineIndex;
 use crate::record::SourceId;
 use crate::time::{self, Clock, Timestamp};
 
@@ -30,6 +31,9 @@ pub(super) struct Source<L = LineReader<ByteStream>> {
     pub(super) boot_span: Option<(Timestamp, Timestamp)>,
     /// Reads the time of lines like the last one parsed, cheaply.
     pub(super) quick: QuickTime,
+    /// Room for the line ends of an every-line replay's merge (see
+    /// [`super::runs`]), kept between merges.
+    pub(super) line_index: LineIndex,
 }
 
 impl Source {
@@ -75,6 +79,7 @@ impl<L: Lines> Source<L> {
             wall_span: None,
             boot_span: None,
             quick: QuickTime::default(),
+            line_index: LineIndex::default(),
         }
     }
 
@@ -195,16 +200,50 @@ impl Stamps<'_> {
         (t, (env.format != envelope::Format::None).then_some(env.pid))
     }
 
-    /// A line's own time `t`, from boot-relative stamp if `from_boot`: the
-    /// time of the lines after it that have none, and a bound of the
-    /// span its kind of stamp covers.
-    fn keep(&mut self, t: Timestamp, from_boot: bool) {
-        let span = if from_boot {
+    /// The Celery hour the quick way knows, for a loop that reads many
+    /// lines in a row with [`envelope::Hour::time`].
+    pub(super) fn hour(&self) -> Option<envelope::Hour> {
+        self.quick.hour()
+    }
+
+    /// The boot time the kernel's stamps are counted from, if known.
+    pub(super) fn boot_time(&self) -> Option<Timestamp> {
+        self.clock.boot_time
+    }
+
+    /// What [`Stamps::read_time`] leaves behind after reading stamps
+    /// from `lo` to `hi`, the last of them at `last` (counted from boot
+    /// if `from_boot`), as a loop that reads many lines itself hands it.
+    #[inline]
+    pub(super) fn keep_span(
+        &mut self,
+        lo: Timestamp,
+        hi: Timestamp,
+        last: Timestamp,
+        from_boot: bool,
+    ) {
+        widen(self.span(from_boot), lo);
+        widen(self.span(from_boot), hi);
+        self.keep(last, from_boot);
+    }
+
+    fn span(
+        &mut self,
+        from_boot: bool,
+    ) -> &mut Option<(Timestamp, Timestamp)> {
+        if from_boot {
             &mut *self.boot_span
         } else {
             &mut *self.wall_span
-        };
-        widen(span, t);
+        }
+    }
+
+    /// A line's own time `t`, from boot-relative stamp if `from_boot`: the
+    /// time of the lines after it that have none, and a bound of the
+    /// span its kind of stamp covers.
+    #[inline]
+    fn keep(&mut self, t: Timestamp, from_boot: bool) {
+        widen(self.span(from_boot), t);
         *self.last_time = Some(t);
     }
 
