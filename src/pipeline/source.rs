@@ -274,6 +274,7 @@ impl Stamps<'_> {
 }
 
 /// Stretch `span` to hold `t`.
+#[inline]
 fn widen(span: &mut Option<(Timestamp, Timestamp)>, t: Timestamp) {
     *span = Some(match *span {
         Some((lo, hi)) => (lo.min(t), hi.max(t)),
