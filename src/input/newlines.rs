@@ -88,34 +88,49 @@ mod x86 {
         _mm256_movemask_epi8, _mm256_set1_epi8,
     };
 
-    /// Push the ends marked in `mask` (bit `i` for byte `at + i`).
+    /// [`super::push_ends`] with `mask` marking the `\n`s of each 64
+    /// bytes (bit `i` for byte `i`). The ends are written into room
+    /// reserved beforehand and counted in a register, rather than pushed
+    /// one by one: a push reloads and stores the vector's length.
     #[inline(always)]
-    fn push_mask(mut mask: u64, at: usize, out: &mut Vec<u32>) {
-        while mask != 0 {
-            out.push((at + mask.trailing_zeros() as usize + 1) as u32);
-            mask &= mask - 1;
-        }
-    }
-
-    /// The ends in the last bytes of `hay` from `from`, fewer than 64,
-    /// up to `to` (nothing when the blocks passed `to` already); returns
-    /// where indexing stopped.
-    #[inline(always)]
-    fn push_tail(
+    fn push_ends_with(
         hay: &[u8],
-        from: usize,
+        mut from: usize,
         to: usize,
         out: &mut Vec<u32>,
+        mask: impl Fn(&[u8; 64]) -> u64,
     ) -> usize {
-        if from >= to {
-            return from;
-        }
-        for (i, &b) in hay[from..to].iter().enumerate() {
-            if b == b'\n' {
-                out.push((from + i + 1) as u32);
+        // Blocks may pass `to` by less than 64 bytes: at most one end a
+        // byte up to there.
+        out.reserve(to.saturating_sub(from) + 64);
+        let room = out.spare_capacity_mut();
+        let mut n = 0;
+        while from < to && from + 64 <= hay.len() {
+            let block: &[u8; 64] =
+                hay[from..from + 64].try_into().expect("64 bytes");
+            let mut m = mask(block);
+            while m != 0 {
+                room[n].write((from + m.trailing_zeros() as usize + 1) as u32);
+                n += 1;
+                m &= m - 1;
             }
+            from += 64;
         }
-        to
+        // The last bytes of `hay`, fewer than 64.
+        if from < to {
+            for (i, &b) in hay[from..to].iter().enumerate() {
+                if b == b'\n' {
+                    room[n].write((from + i + 1) as u32);
+                    n += 1;
+                }
+            }
+            from = to;
+        }
+        let len = out.len() + n;
+        // SAFETY: the `n` places after the vector's length were written
+        // just above.
+        unsafe { out.set_len(len) };
+        from
     }
 
     /// [`super::push_ends`] with AVX2.
@@ -126,57 +141,42 @@ mod x86 {
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn push_ends_avx2(
         hay: &[u8],
-        mut from: usize,
+        from: usize,
         to: usize,
         out: &mut Vec<u32>,
     ) -> usize {
-        let newline = _mm256_set1_epi8(b'\n' as i8);
-        while from < to && from + 64 <= hay.len() {
-            let block: &[u8; 64] =
-                hay[from..from + 64].try_into().expect("64 bytes");
+        push_ends_with(hay, from, to, out, |block| {
             let p = block.as_ptr().cast::<__m256i>();
-            // SAFETY: both loads are unaligned and read within `block`.
-            let (a, b) = unsafe {
-                (_mm256_loadu_si256(p), _mm256_loadu_si256(p.add(1)))
-            };
-            let low =
-                _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, newline)) as u32;
-            let high =
-                _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, newline)) as u32;
-            push_mask(u64::from(low) | u64::from(high) << 32, from, out);
-            from += 64;
-        }
-        push_tail(hay, from, to, out)
+            let newline = _mm256_set1_epi8(b'\n' as i8);
+            // SAFETY: both loads are unaligned and read within `block`;
+            // the caller vouches for AVX2.
+            let (a, b) = unsafe { (_mm256_loadu_si256(p), _mm256_loadu_si256(p.add(1))) };
+            let low = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, newline)) as u32;
+            let high = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, newline)) as u32;
+            u64::from(low) | u64::from(high) << 32
+        })
     }
 
     /// [`super::push_ends`] with SSE2.
     pub(super) fn push_ends_sse2(
         hay: &[u8],
-        mut from: usize,
+        from: usize,
         to: usize,
         out: &mut Vec<u32>,
     ) -> usize {
-        while from < to && from + 64 <= hay.len() {
+        push_ends_with(hay, from, to, out, |block| {
             let mut mask = 0;
-            for i in 0..4 {
-                let part: &[u8; 16] = hay[from + 16 * i..from + 16 * i + 16]
-                    .try_into()
-                    .expect("16 bytes");
+            for (i, part) in block.chunks_exact(16).enumerate() {
                 // SAFETY: SSE2 is part of every x86-64 processor, and the
                 // unaligned load reads the 16 bytes of `part`.
                 let m = unsafe {
                     let v = _mm_loadu_si128(part.as_ptr().cast::<__m128i>());
-                    _mm_movemask_epi8(_mm_cmpeq_epi8(
-                        v,
-                        _mm_set1_epi8(b'\n' as i8),
-                    ))
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)))
                 };
                 mask |= u64::from(m as u16) << (16 * i);
             }
-            push_mask(mask, from, out);
-            from += 64;
-        }
-        push_tail(hay, from, to, out)
+            mask
+        })
     }
 }
 
