@@ -135,7 +135,7 @@ EOF
 # round, rather than each --runs times in a row: these machines speed up
 # and slow down by a fifth over minutes, and a ratio between two
 # commands measured minutes apart would carry that.
-names=(cat rg grep explained passthrough catfile)
+names=(cat rg grep explained passthrough catfile nullpass)
 declare -A best rss all
 # time_once NAME: run the command NAME once under GNU time, and keep its
 # best wall time and that run's peak RSS.
@@ -156,6 +156,9 @@ time_once() {
         # (1<>): see --pass-dir above.
         passthrough) "${gt[@]}" "$tc" --color never "${replay_args[@]}" \
                 "$worker" "$kernel" 1<> "$pass_dir/passthrough.txt" ;;
+        # Every line again, thrown away: the merge without the writing.
+        nullpass) "${gt[@]}" "$tc" --color never "${replay_args[@]}" \
+                "$worker" "$kernel" > /dev/null ;;
         catfile) "${gt[@]}" cat "$worker" "$kernel" \
                 1<> "$pass_dir/cat.txt" ;;
     esac
@@ -196,6 +199,15 @@ grep_s=${best[grep]}; grep_rss=${rss[grep]}
 expl_s=${best[explained]}; expl_rss=${rss[explained]}
 text_s=${best[passthrough]}; text_rss=${rss[passthrough]}
 catfile_s=${best[catfile]}; catfile_rss=${rss[catfile]}
+null_s=${best[nullpass]}; null_rss=${rss[nullpass]}
+# The two runs of the bound are timed in the same round, a second apart:
+# their ratio round by round is steadier than the ratio of two bests,
+# which these machines may give minutes apart.
+paired=$(paste <(tr ' ' '\n' <<< "${all[passthrough]}" | sed '/^$/d') \
+               <(tr ' ' '\n' <<< "${all[explained]}" | sed '/^$/d') |
+    awk '{ printf "%.3f\n", $1 / $2 }' | sort -n |
+    awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.2f (rounds:", m; for (i = 1; i <= NR; i++) printf " %.2f", v[i]; printf ")" }')
 
 # Startup: an empty input, 50 times, each timed from fork to exit with
 # bash's own clock ($EPOCHREALTIME, which forks nothing: a `date` call
@@ -262,10 +274,13 @@ done
     row "truecause --annotations-only" "$expl_s" "$expl_rss" yes
     row "cat, every byte over a file in $pass_dir" "$catfile_s" "$catfile_rss" no
     row "truecause, every line over a file in $pass_dir" "$text_s" "$text_rss" yes
+    row "truecause, every line to /dev/null" "$null_s" "$null_rss" yes
     echo
-    awk -v e="$expl_s" -v t="$text_s" -v r="$rg_s" -v s="$startup_ms" 'BEGIN {
+    awk -v e="$expl_s" -v t="$text_s" -v r="$rg_s" -v s="$startup_ms" \
+        -v p="$paired" 'BEGIN {
         printf "- explanations only vs rg -j1: %.2fx the throughput (target >= 2)\n", r / e
         printf "- every line vs explanations only: %.2fx the time (target <= 1.5)\n", t / e
+        printf "  round by round: median %s\n", p
         printf "- startup, empty input, embedded rules: %s ms, fastest of 50 (target < 10)\n", s }'
     echo "- explanations vs ground truth: $truth_n expected, $missing missing, $extra extra"
     echo "- pass-through: $pass_lines of $lines input lines"
