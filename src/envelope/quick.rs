@@ -193,7 +193,6 @@ fn same_prefix(date: &[u8], learnt: &Learnt) -> bool {
 fn clock_parts(stamp: &[u8]) -> Option<(i64, i64, i64)> {
     let tail: &[u8; 11] =
         stamp.get(MINUTES_AT - 1..=COLON_AT)?.try_into().ok()?;
-    // `:MM:SS,mmm:`, read with one test for all seven digits.
     if tail[0] != b':'
         || tail[3] != b':'
         || tail[6] != b','
@@ -201,15 +200,24 @@ fn clock_parts(stamp: &[u8]) -> Option<(i64, i64, i64)> {
     {
         return None;
     }
-    let d = |i: usize| tail[i].wrapping_sub(b'0');
-    let digits = [d(1), d(2), d(4), d(5), d(7), d(8), d(9)];
-    if digits.iter().fold(0, |worst, &x| worst.max(x)) > 9 {
+    // `MM:SS,mm` as one word, each byte less `'0'`: the digits' bytes
+    // are then their values. One addition tests them all: 0x76 more makes
+    // a byte's top bit set from 10 up, and 0x7a from 6 up (the tens of
+    // minutes and seconds); a byte already 0x80 or more shows in the word
+    // itself. A carry out of a byte comes only from one that fails.
+    const ADD: u64 = 0x7676_0076_7a00_767a;
+    const TOPS: u64 = 0x8080_0080_8000_8080;
+    let word = u64::from_le_bytes(tail[1..9].try_into().expect("8 bytes"));
+    let x = word ^ 0x3030_3030_3030_3030;
+    let last = tail[9].wrapping_sub(b'0');
+    if (x | x.wrapping_add(ADD)) & TOPS != 0 || last > 9 {
         return None;
     }
-    let n = |i: usize| i64::from(digits[i]);
-    let (minutes, seconds) = (n(0) * 10 + n(1), n(2) * 10 + n(3));
-    let millis = n(4) * 100 + n(5) * 10 + n(6);
-    (minutes < 60 && seconds < 60).then_some((minutes, seconds, millis))
+    let d = |i: u32| ((x >> (8 * i)) & 0xff) as i64;
+    let minutes = d(0) * 10 + d(1);
+    let seconds = d(3) * 10 + d(4);
+    let millis = d(6) * 100 + d(7) * 10 + i64::from(last);
+    Some((minutes, seconds, millis))
 }
 
 #[cfg(test)]
@@ -330,6 +338,12 @@ mod tests {
         for other in [
             &b"[2026-12-03 13:00:00,000: INFO/MainProcess] next hour"[..],
             b"[2026-12-03 12:42:60,000: INFO/MainProcess] a leap second",
+            b"[2026-12-03 12:60:00,000: INFO/MainProcess] minute sixty",
+            b"[2026-12-03 12:4/:00,000: INFO/MainProcess] below a digit",
+            b"[2026-12-03 12:4::00,000: INFO/MainProcess] above a digit",
+            b"[2026-12-03 12:42:00,00\xb9: INFO/MainProcess] high byte",
+            b"[2026-12-03 12:42:0\xf9,000: INFO/MainProcess] high byte",
+            b"[2026-12-03 12:\xff2:00,000: INFO/MainProcess] carry",
             b"[2026-12-03 12:42:33,45: INFO/MainProcess] two digits",
             b"[2026-12-03 12:42:33,454 INFO/MainProcess] no colon",
             b"[2026-12-03 12:42:33,454: no closing bracket",

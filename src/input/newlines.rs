@@ -44,6 +44,25 @@ impl LineIndex {
         Some(end as usize)
     }
 
+    /// The ends indexed and not handed out yet, indexing the next
+    /// stretch of `hay` first if there are none: empty only when no `\n`
+    /// is left. For a loop over many lines, which keeps the slice in
+    /// registers where [`LineIndex::next_end`] reads and writes the index
+    /// on every line; [`LineIndex::take`] hands out what it used.
+    #[inline]
+    pub fn pending(&mut self, hay: &[u8]) -> &[u32] {
+        if self.next == self.ends.len() && self.index_more(hay).is_none() {
+            return &[];
+        }
+        &self.ends[self.next..]
+    }
+
+    /// Hand out the first `n` ends of [`LineIndex::pending`].
+    #[inline]
+    pub fn take(&mut self, n: usize) {
+        self.next = (self.next + n).min(self.ends.len());
+    }
+
     /// Index the next stretch of `hay`, until it holds a line end or
     /// `hay` ends.
     #[inline(never)]
@@ -150,9 +169,13 @@ mod x86 {
             let newline = _mm256_set1_epi8(b'\n' as i8);
             // SAFETY: both loads are unaligned and read within `block`;
             // the caller vouches for AVX2.
-            let (a, b) = unsafe { (_mm256_loadu_si256(p), _mm256_loadu_si256(p.add(1))) };
-            let low = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, newline)) as u32;
-            let high = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, newline)) as u32;
+            let (a, b) = unsafe {
+                (_mm256_loadu_si256(p), _mm256_loadu_si256(p.add(1)))
+            };
+            let low =
+                _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, newline)) as u32;
+            let high =
+                _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, newline)) as u32;
             u64::from(low) | u64::from(high) << 32
         })
     }
@@ -171,7 +194,10 @@ mod x86 {
                 // unaligned load reads the 16 bytes of `part`.
                 let m = unsafe {
                     let v = _mm_loadu_si128(part.as_ptr().cast::<__m128i>());
-                    _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)))
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(
+                        v,
+                        _mm_set1_epi8(b'\n' as i8),
+                    ))
                 };
                 mask |= u64::from(m as u16) << (16 * i);
             }
@@ -187,7 +213,25 @@ mod tests {
     fn ends(hay: &[u8], from: usize) -> Vec<usize> {
         let mut index = LineIndex::default();
         index.reset(from);
-        std::iter::from_fn(|| index.next_end(hay)).collect()
+        let one_by_one: Vec<usize> =
+            std::iter::from_fn(|| index.next_end(hay)).collect();
+        // The same, a stretch at a time, taking one and then the rest.
+        index.reset(from);
+        let mut by_stretch = Vec::new();
+        loop {
+            let pending = index.pending(hay).to_vec();
+            let Some(&first) = pending.first() else { break };
+            by_stretch.push(first as usize);
+            index.take(1);
+            let rest = index.pending(hay).to_vec();
+            if pending.len() > 1 {
+                assert_eq!(rest, pending[1..]);
+                by_stretch.extend(rest.iter().map(|&e| e as usize));
+                index.take(rest.len());
+            }
+        }
+        assert_eq!(one_by_one, by_stretch);
+        one_by_one
     }
 
     fn expected(hay: &[u8], from: usize) -> Vec<usize> {

@@ -320,17 +320,30 @@ fn stretch(
 ) -> Stretch {
     let (mut taken, mut lo, mut hi, mut last) = (0, i64::MAX, i64::MIN, 0);
     let stop = loop {
-        let Some(end) = index.next_end(region) else {
+        let ends = index.pending(region);
+        if ends.is_empty() {
             break Stop::End;
-        };
-        let Some(t) = read(&region[pos..end]) else {
-            break Stop::Other(end);
-        };
-        if t.0 >= before || t.0 > up_to {
-            break Stop::After(t, end);
         }
-        (lo, hi, last) = (lo.min(t.0), hi.max(t.0), t.0);
-        (pos, taken) = (end, taken + 1);
+        // The lines of this stretch of the index, until one stops the
+        // loop; `used` is how many ends were looked at.
+        let (used, stop) = 'lines: {
+            for (k, &end) in ends.iter().enumerate() {
+                let end = end as usize;
+                let Some(t) = read(&region[pos..end]) else {
+                    break 'lines (k + 1, Some(Stop::Other(end)));
+                };
+                if t.0 >= before || t.0 > up_to {
+                    break 'lines (k + 1, Some(Stop::After(t, end)));
+                }
+                (lo, hi, last) = (lo.min(t.0), hi.max(t.0), t.0);
+                (pos, taken) = (end, taken + 1);
+            }
+            (ends.len(), None)
+        };
+        index.take(used);
+        if let Some(stop) = stop {
+            break stop;
+        }
     };
     Stretch {
         pos,
