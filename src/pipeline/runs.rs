@@ -8,8 +8,9 @@
 //! waiting symptom may be decided. It picks lines exactly as that loop
 //! does (the earliest, the first source on a tie), reads only each
 //! line's time and the pid it leaves, as [`Source::fill`] would read them
-//! (`Stamps::read_time`: the quick way for Celery and dmesg lines), and
-//! hands back with every source's head filled, as the loop expects.
+//! (runs of Celery or dmesg lines in one tight loop, [`stretch`]; any
+//! other line through `Stamps::read_time`), and hands back with every
+//! source's head filled, as the loop expects.
 //! The output is the same, byte for byte; `tests/reference.rs` holds it
 //! to the plain path, which never takes this lane.
 
@@ -196,9 +197,9 @@ pub(super) fn merge_plain<S: Sink>(
                 pid = next.pid;
             }
             latest = latest.max(next.at);
-            // Read the lines after it that are whole and clear: Celery
-            // lines of the hour known in a tight loop, any other line the
-            // general way.
+            // Read the lines after it that are whole and clear: those of
+            // the kind the source reads fast in a tight loop, any other
+            // line the general way.
             let mut other = None;
             if let Some(fast) = lane.fast {
                 let (index, bounds) = (&mut lane.index, (before, up_to));
