@@ -17,7 +17,7 @@ const STRETCH: usize = 1024;
 #[derive(Debug, Default)]
 pub struct LineIndex {
     /// Ends (past the `\n`) of lines not handed out yet, from `next` on.
-    ends: Vec<u32>,
+    ends: Vec<usize>,
     next: usize,
     /// Where indexing stopped: no end before it is missing from `ends`.
     indexed_to: usize,
@@ -33,7 +33,7 @@ impl LineIndex {
 
     /// The end of the next line in `hay` (past its `\n`), or `None` when
     /// no `\n` is left. `hay` is the same buffer on every call since the
-    /// last [`LineIndex::reset`], and no longer than `u32::MAX` bytes.
+    /// last [`LineIndex::reset`].
     #[inline]
     pub fn next_end(&mut self, hay: &[u8]) -> Option<usize> {
         if self.next == self.ends.len() {
@@ -41,7 +41,7 @@ impl LineIndex {
         }
         let end = self.ends[self.next];
         self.next += 1;
-        Some(end as usize)
+        Some(end)
     }
 
     /// The ends indexed and not handed out yet, indexing the next
@@ -50,7 +50,7 @@ impl LineIndex {
     /// registers where [`LineIndex::next_end`] reads and writes the index
     /// on every line; [`LineIndex::take`] hands out what it used.
     #[inline]
-    pub fn pending(&mut self, hay: &[u8]) -> &[u32] {
+    pub fn pending(&mut self, hay: &[u8]) -> &[usize] {
         if self.next == self.ends.len() && self.index_more(hay).is_none() {
             return &[];
         }
@@ -81,7 +81,12 @@ impl LineIndex {
 /// Push the index past each `\n` of `hay` from `from` to at least `to`,
 /// in whole blocks of 64 bytes except at the end of `hay`; returns where
 /// it stopped.
-fn push_ends(hay: &[u8], from: usize, to: usize, out: &mut Vec<u32>) -> usize {
+fn push_ends(
+    hay: &[u8],
+    from: usize,
+    to: usize,
+    out: &mut Vec<usize>,
+) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -94,7 +99,7 @@ fn push_ends(hay: &[u8], from: usize, to: usize, out: &mut Vec<u32>) -> usize {
     #[cfg(not(target_arch = "x86_64"))]
     {
         let ends = memchr::memchr_iter(b'\n', &hay[from..to]);
-        out.extend(ends.map(|i| (from + i + 1) as u32));
+        out.extend(ends.map(|i| from + i + 1));
         to
     }
 }
@@ -116,7 +121,7 @@ mod x86 {
         hay: &[u8],
         mut from: usize,
         to: usize,
-        out: &mut Vec<u32>,
+        out: &mut Vec<usize>,
         mask: impl Fn(&[u8; 64]) -> u64,
     ) -> usize {
         // Blocks may pass `to` by less than 64 bytes: at most one end a
@@ -129,7 +134,7 @@ mod x86 {
                 hay[from..from + 64].try_into().expect("64 bytes");
             let mut m = mask(block);
             while m != 0 {
-                room[n].write((from + m.trailing_zeros() as usize + 1) as u32);
+                room[n].write(from + m.trailing_zeros() as usize + 1);
                 n += 1;
                 m &= m - 1;
             }
@@ -139,7 +144,7 @@ mod x86 {
         if from < to {
             for (i, &b) in hay[from..to].iter().enumerate() {
                 if b == b'\n' {
-                    room[n].write((from + i + 1) as u32);
+                    room[n].write(from + i + 1);
                     n += 1;
                 }
             }
@@ -162,7 +167,7 @@ mod x86 {
         hay: &[u8],
         from: usize,
         to: usize,
-        out: &mut Vec<u32>,
+        out: &mut Vec<usize>,
     ) -> usize {
         push_ends_with(hay, from, to, out, |block| {
             let p = block.as_ptr().cast::<__m256i>();
@@ -185,7 +190,7 @@ mod x86 {
         hay: &[u8],
         from: usize,
         to: usize,
-        out: &mut Vec<u32>,
+        out: &mut Vec<usize>,
     ) -> usize {
         push_ends_with(hay, from, to, out, |block| {
             let mut mask = 0;
@@ -221,12 +226,12 @@ mod tests {
         loop {
             let pending = index.pending(hay).to_vec();
             let Some(&first) = pending.first() else { break };
-            by_stretch.push(first as usize);
+            by_stretch.push(first);
             index.take(1);
             let rest = index.pending(hay).to_vec();
             if pending.len() > 1 {
                 assert_eq!(rest, pending[1..]);
-                by_stretch.extend(rest.iter().map(|&e| e as usize));
+                by_stretch.extend(&rest);
                 index.take(rest.len());
             }
         }
@@ -290,10 +295,8 @@ mod tests {
                     &mut sse2,
                 );
                 assert_eq!(to, hay.len());
-                let want: Vec<u32> = expected(&hay, from)
-                    .into_iter()
-                    .map(|e| e as u32)
-                    .collect();
+                let want: Vec<usize> =
+                    expected(&hay, from).into_iter().collect();
                 assert_eq!(sse2, want);
                 if std::arch::is_x86_feature_detected!("avx2") {
                     let mut avx2 = Vec::new();

@@ -329,7 +329,6 @@ fn stretch(
         // loop; `used` is how many ends were looked at.
         let (used, stop) = 'lines: {
             for (k, &end) in ends.iter().enumerate() {
-                let end = end as usize;
                 let Some(t) = read(&region[pos..end]) else {
                     break 'lines (k + 1, Some(Stop::Other(end)));
                 };
