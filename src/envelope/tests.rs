@@ -392,6 +392,27 @@ fn lines_told_bare_by_their_first_bytes_parse_bare() {
     }
 }
 
+/// The every-line merge asks of a line still carrying its terminator:
+/// the answer must be the one for the line without it.
+#[test]
+fn a_terminator_does_not_change_whether_a_line_is_plainly_bare() {
+    let mut lines = fixture_lines(&["worker.log", "dmesg.txt", "kmsg.txt"]);
+    for made in [&b" "[..], b"\t", b" KEY", b" KEY=", b" A_B=c", b"", b"x"] {
+        lines.push(made.to_vec());
+    }
+    for line in lines {
+        for end in [&b"\n"[..], b"\r\n"] {
+            let raw = [&line[..], end].concat();
+            assert_eq!(
+                plainly_bare(&raw),
+                plainly_bare(&line),
+                "{:?}",
+                String::from_utf8_lossy(&raw)
+            );
+        }
+    }
+}
+
 #[test]
 fn dmesg_since_boot_agrees_with_the_dmesg_parser() {
     let mut lines = fixture_lines(&[

@@ -89,8 +89,9 @@ fn push_ends(
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor has AVX2, checked just above.
+        if x86::has_avx2() {
+            // SAFETY: the processor has AVX2, POPCNT and BMI1, checked
+            // just above.
             unsafe { x86::push_ends_avx2(hay, from, to, out) }
         } else {
             x86::push_ends_sse2(hay, from, to, out)
@@ -125,19 +126,33 @@ mod x86 {
         mask: impl Fn(&[u8; 64]) -> u64,
     ) -> usize {
         // Blocks may pass `to` by less than 64 bytes: at most one end a
-        // byte up to there.
-        out.reserve(to.saturating_sub(from) + 64);
+        // byte up to there, and two more written past the last end.
+        out.reserve(to.saturating_sub(from) + 64 + 2);
         let room = out.spare_capacity_mut();
         let mut n = 0;
         while from < to && from + 64 <= hay.len() {
             let block: &[u8; 64] =
                 hay[from..from + 64].try_into().expect("64 bytes");
             let mut m = mask(block);
-            while m != 0 {
-                room[n].write(from + m.trailing_zeros() as usize + 1);
-                n += 1;
-                m &= m - 1;
+            // A block of log text holds one line end or none, rarely
+            // more: the first two are written whether they exist or not
+            // (the room past the count is written over later), and only
+            // a third takes a branch, which is then seldom mispredicted
+            // as a loop over the bits would be on nearly every block.
+            let count = m.count_ones() as usize;
+            let second = m & m.wrapping_sub(1);
+            room[n].write(from + m.trailing_zeros() as usize + 1);
+            room[n + 1].write(from + second.trailing_zeros() as usize + 1);
+            if count > 2 {
+                m = second & second.wrapping_sub(1);
+                let mut k = n + 2;
+                while m != 0 {
+                    room[k].write(from + m.trailing_zeros() as usize + 1);
+                    k += 1;
+                    m &= m - 1;
+                }
             }
+            n += count;
             from += 64;
         }
         // The last bytes of `hay`, fewer than 64.
@@ -157,12 +172,21 @@ mod x86 {
         from
     }
 
+    /// Whether the processor has what [`push_ends_avx2`] is built for:
+    /// AVX2, and the bit counting instructions that come with it (without
+    /// them a count of a block's line ends is a dozen instructions).
+    pub(super) fn has_avx2() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("bmi1")
+    }
+
     /// [`super::push_ends`] with AVX2.
     ///
     /// # Safety
     ///
-    /// The processor must have AVX2.
-    #[target_feature(enable = "avx2")]
+    /// The processor must have AVX2, POPCNT and BMI1 ([`has_avx2`]).
+    #[target_feature(enable = "avx2,popcnt,bmi1")]
     pub(super) unsafe fn push_ends_avx2(
         hay: &[u8],
         from: usize,
@@ -298,7 +322,7 @@ mod tests {
                 let want: Vec<usize> =
                     expected(&hay, from).into_iter().collect();
                 assert_eq!(sse2, want);
-                if std::arch::is_x86_feature_detected!("avx2") {
+                if super::x86::has_avx2() {
                     let mut avx2 = Vec::new();
                     // SAFETY: checked just above.
                     let to = unsafe {

@@ -215,10 +215,10 @@ pub(super) fn merge_plain<S: Sink>(
                     }
                 };
                 let from_boot = matches!(fast, Fast::Dmesg(_));
+                (pos, taken) = (run.pos, taken + run.taken);
                 if let Some((lo, hi, last)) = run.span {
                     stamps.keep_span(lo, hi, last, from_boot);
-                    (pos, taken, pid) =
-                        (run.pos, taken + run.taken, Some(None));
+                    pid = Some(None);
                     latest = latest.max(hi.0);
                 }
                 match run.stop {
@@ -281,7 +281,8 @@ pub(super) fn merge_plain<S: Sink>(
 /// What [`stretch`] took, and why it stopped.
 struct Stretch {
     /// Where the line after the last taken starts, how many were taken,
-    /// and the earliest, latest and last of their times, if any was.
+    /// and the earliest, latest and last of their own times, if any had
+    /// one (the lines without an envelope have none).
     pos: usize,
     taken: usize,
     span: Option<(Timestamp, Timestamp, Timestamp)>,
@@ -301,7 +302,8 @@ enum Stop {
 
 /// Take the lines that come next from `pos` on in `region` (whose ends
 /// `index` gives) while `read` gives each a time, and that time comes
-/// before `before` and no later than `up_to`.
+/// before `before` and no later than `up_to`; and the lines without an
+/// envelope among them (a traceback's indented lines).
 ///
 /// Most lines of a worker's log or a kernel's are such lines, and this
 /// loop is all the merge does for them. What they leave for the lines
@@ -309,6 +311,12 @@ enum Stop {
 /// so it is kept in registers and handed to the source once, by the
 /// caller. `read` is given the line with its terminator, and must answer
 /// as [`Stamps::read_time`] would for the line without it, or not at all.
+///
+/// A line without an envelope takes the time of the line before, which
+/// was taken under the same bounds, so it is always taken, and changes
+/// neither the times nor the writer the lines after it inherit.
+/// [`envelope::plainly_bare`] tells it by its first bytes, which the
+/// terminator does not change.
 ///
 /// [`Stamps::read_time`]: super::source::Stamps::read_time
 #[inline(always)]
@@ -319,7 +327,8 @@ fn stretch(
     (before, up_to): (i64, i64),
     read: impl Fn(&[u8]) -> Option<Timestamp>,
 ) -> Stretch {
-    let (mut taken, mut lo, mut hi, mut last) = (0, i64::MAX, i64::MIN, 0);
+    let (mut taken, mut timed) = (0, 0);
+    let (mut lo, mut hi, mut last) = (i64::MAX, i64::MIN, 0);
     let stop = loop {
         let ends = index.pending(region);
         if ends.is_empty() {
@@ -329,14 +338,19 @@ fn stretch(
         // loop; `used` is how many ends were looked at.
         let (used, stop) = 'lines: {
             for (k, &end) in ends.iter().enumerate() {
-                let Some(t) = read(&region[pos..end]) else {
+                let line = &region[pos..end];
+                let Some(t) = read(line) else {
+                    if envelope::plainly_bare(line) {
+                        (pos, taken) = (end, taken + 1);
+                        continue;
+                    }
                     break 'lines (k + 1, Some(Stop::Other(end)));
                 };
                 if t.0 >= before || t.0 > up_to {
                     break 'lines (k + 1, Some(Stop::After(t, end)));
                 }
                 (lo, hi, last) = (lo.min(t.0), hi.max(t.0), t.0);
-                (pos, taken) = (end, taken + 1);
+                (pos, taken, timed) = (end, taken + 1, timed + 1);
             }
             (ends.len(), None)
         };
@@ -348,7 +362,7 @@ fn stretch(
     Stretch {
         pos,
         taken,
-        span: (taken > 0).then_some((
+        span: (timed > 0).then_some((
             Timestamp(lo),
             Timestamp(hi),
             Timestamp(last),
