@@ -42,10 +42,10 @@ fn writer(
         writeln!(file, "restart line {n}").unwrap();
         count.store(n, Ordering::SeqCst);
         thread::sleep(Duration::from_millis(2));
-        if n % 150 == 0 && up.load(Ordering::SeqCst) {
+        if n.is_multiple_of(150) && up.load(Ordering::SeqCst) {
             rotations += 1;
             let aside = format!("{}.{rotations}", path.display());
-            if rotations % 2 == 0 {
+            if rotations.is_multiple_of(2) {
                 fs::rename(&path, &aside).unwrap();
                 file = OpenOptions::new()
                     .create(true)

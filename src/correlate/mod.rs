@@ -310,11 +310,11 @@ impl Correlator {
                 .time
                 .or(self.watermark)
                 .map(|t| t.shifted(self.max_after));
-            if self.pending.len() >= self.limits.max_pending {
-                if let Some(oldest) = self.pending.pop_front() {
-                    self.stats.forced_decisions += 1;
-                    self.decide(&oldest.stored, out);
-                }
+            if self.pending.len() >= self.limits.max_pending
+                && let Some(oldest) = self.pending.pop_front()
+            {
+                self.stats.forced_decisions += 1;
+                self.decide(&oldest.stored, out);
             }
             if !self.try_confident(&stored, out) {
                 if let Some(d) = deadline {

@@ -69,10 +69,10 @@ impl Assembler {
             "memcg_usage" => {
                 let report = self.open.entry(source).or_default();
                 for key in ["usage_kb", "limit_kb", "failcnt"] {
-                    if let Some(v) = event.get(key) {
-                        if !report.fields.iter().any(|(k, _)| &**k == key) {
-                            report.fields.push((Arc::from(key), v.clone()));
-                        }
+                    if let Some(v) = event.get(key)
+                        && !report.fields.iter().any(|(k, _)| &**k == key)
+                    {
+                        report.fields.push((Arc::from(key), v.clone()));
                     }
                 }
                 None
@@ -118,27 +118,26 @@ impl Assembler {
                         event.fields.push((k.clone(), v.clone()));
                     }
                 }
-                if event.get("cgroup").is_none() {
-                    if let Some(cg) =
+                if event.get("cgroup").is_none()
+                    && let Some(cg) =
                         event.str("task_memcg").map(str::to_owned)
-                    {
-                        event.set("cgroup", Value::Str(cg));
-                    }
+                {
+                    event.set("cgroup", Value::Str(cg));
                 }
                 let comm = event.str("comm").map(str::to_owned);
-                if let Some(comm) = comm {
-                    if !report.tasks.is_empty() {
-                        let alive = report
-                            .tasks
-                            .iter()
-                            .filter(|t| same_comm(&t.comm, &comm))
-                            .count();
-                        event.set("same_name_alive", Value::Int(alive as i64));
-                        event.set(
-                            "tasks_in_cgroup",
-                            Value::Int(report.tasks.len() as i64),
-                        );
-                    }
+                if let Some(comm) = comm
+                    && !report.tasks.is_empty()
+                {
+                    let alive = report
+                        .tasks
+                        .iter()
+                        .filter(|t| same_comm(&t.comm, &comm))
+                        .count();
+                    event.set("same_name_alive", Value::Int(alive as i64));
+                    event.set(
+                        "tasks_in_cgroup",
+                        Value::Int(report.tasks.len() as i64),
+                    );
                 }
                 // The report stays open: a group kill names several
                 // victims after one table.

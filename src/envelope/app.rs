@@ -80,10 +80,10 @@ pub(super) fn celery_header_closes(line: &[u8], at: usize) -> bool {
     // The `]` is nearly always in the first 32 bytes: a test of all of
     // them at once, which compiles to a few vector instructions, saves a
     // search call on every line of a replay.
-    if let Some(first) = reach.first_chunk::<32>() {
-        if first.iter().fold(false, |seen, &b| seen | (b == b']')) {
-            return true;
-        }
+    if let Some(first) = reach.first_chunk::<32>()
+        && first.iter().fold(false, |seen, &b| seen | (b == b']'))
+    {
+        return true;
     }
     memchr::memchr(b']', reach).is_some()
 }

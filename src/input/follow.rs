@@ -342,12 +342,11 @@ impl FollowedFile {
         if let Some(parent) = self.path.parent() {
             dirs.push(dir_or_dot(parent));
         }
-        if let Ok(target) = fs::canonicalize(&self.path) {
-            if let Some(parent) = target.parent() {
-                if !dirs.iter().any(|d| d == parent) {
-                    dirs.push(parent.to_owned());
-                }
-            }
+        if let Ok(target) = fs::canonicalize(&self.path)
+            && let Some(parent) = target.parent()
+            && !dirs.iter().any(|d| d == parent)
+        {
+            dirs.push(parent.to_owned());
         }
         let mut paths = vec![self.path.clone()];
         for dir in dirs {
@@ -557,10 +556,9 @@ impl FollowedFile {
             }
             if (h.fp.len as usize) < FINGERPRINT_BYTES
                 && size > u64::from(h.fp.len)
+                && let Ok(fp) = Fingerprint::of(&h.chunk().file, size)
             {
-                if let Ok(fp) = Fingerprint::of(&h.chunk().file, size) {
-                    h.fp = fp;
-                }
+                h.fp = fp;
             }
             let chunk = h.reader.get_mut();
             chunk.limit = size.max(chunk.pos);

@@ -208,10 +208,10 @@ impl<R: Read> LineReader<R> {
         };
         let line_at = self.offset;
         let line_end = line_at + (e - s) as u64;
-        if let Some(h) = self.hit {
-            if h >= line_at {
-                return h < line_end;
-            }
+        if let Some(h) = self.hit
+            && h >= line_at
+        {
+            return h < line_end;
         }
         if self.clear_to >= line_end {
             return false;

@@ -299,10 +299,10 @@ impl<R: Read> Lines for Kmsg<R> {
     }
 
     fn consume(&mut self) {
-        if let Some(line) = self.current() {
-            if !line.continuation {
-                self.number += 1;
-            }
+        if let Some(line) = self.current()
+            && !line.continuation
+        {
+            self.number += 1;
         }
         self.reader.consume();
         self.current = false;

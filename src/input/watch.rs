@@ -124,10 +124,10 @@ impl Watch {
     }
 
     fn add_prefix(&mut self, dir: &Path, name: OsString) {
-        if let Ok(mut i) = self.interest.lock() {
-            if !i.prefixes.iter().any(|(d, n)| d == dir && *n == name) {
-                i.prefixes.push((dir.to_owned(), name));
-            }
+        if let Ok(mut i) = self.interest.lock()
+            && !i.prefixes.iter().any(|(d, n)| d == dir && *n == name)
+        {
+            i.prefixes.push((dir.to_owned(), name));
         }
     }
 

@@ -84,10 +84,10 @@ impl Capture {
     /// (or its `"*"` entry, for any text the map does not list), else the
     /// text converted to the capture's type.
     pub fn value(&self, text: &str) -> Option<Value> {
-        if let Some(map) = &self.map {
-            if let Some(v) = map.get(text).or_else(|| map.get("*")) {
-                return Some(v.clone());
-            }
+        if let Some(map) = &self.map
+            && let Some(v) = map.get(text).or_else(|| map.get("*"))
+        {
+            return Some(v.clone());
         }
         typed(text, self.ty)
     }
@@ -321,18 +321,11 @@ pub(super) fn pattern(
         }
     };
     let regex = LazyRegex::new(source);
-    if eager {
-        if let Err(e) = regex.compile() {
-            let detail = e.to_string();
-            let detail = detail.lines().last().unwrap_or("").trim();
-            regex_problem(
-                &def,
-                detail.trim_start_matches("error: "),
-                0,
-                problems,
-            );
-            return None;
-        }
+    if eager && let Err(e) = regex.compile() {
+        let detail = e.to_string();
+        let detail = detail.lines().last().unwrap_or("").trim();
+        regex_problem(&def, detail.trim_start_matches("error: "), 0, problems);
+        return None;
     }
 
     let names = lazy_regex::capture_names(&hir);

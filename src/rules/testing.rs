@@ -209,14 +209,14 @@ fn check_scenario(
                     wrong.push(format!("alternative {have}, want {want}"));
                 }
             }
-            if let Some(c) = sc.confidence {
-                if e["confidence"] != c.as_str() {
-                    wrong.push(format!(
-                        "confidence {}, want {}",
-                        e["confidence"],
-                        c.as_str()
-                    ));
-                }
+            if let Some(c) = sc.confidence
+                && e["confidence"] != c.as_str()
+            {
+                wrong.push(format!(
+                    "confidence {}, want {}",
+                    e["confidence"],
+                    c.as_str()
+                ));
             }
             if wrong.is_empty() {
                 Ok(())

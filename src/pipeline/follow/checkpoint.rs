@@ -60,15 +60,15 @@ impl Checkpoint {
                 },
             );
         }
-        if let Some(k) = kmsg {
-            if let Some(seq) = k.reader.last_seq() {
-                state.kmsg = Some(KmsgState {
-                    path: k.name.clone(),
-                    boot_id: self.boot_id.clone(),
-                    seq,
-                    lines: k.reader.lines(),
-                });
-            }
+        if let Some(k) = kmsg
+            && let Some(seq) = k.reader.last_seq()
+        {
+            state.kmsg = Some(KmsgState {
+                path: k.name.clone(),
+                boot_id: self.boot_id.clone(),
+                seq,
+                lines: k.reader.lines(),
+            });
         }
         if self.last.as_ref() == Some(&state) {
             return;
