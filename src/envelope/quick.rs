@@ -114,6 +114,9 @@ pub struct Hour {
     date: u64,
     hour: u32,
     last: u8,
+    /// The line's first 14 bytes as [`Hour::millis`] compares them, as
+    /// two overlapping words: `[` and the date down to the hour.
+    head: [u64; 2],
     start: Timestamp,
 }
 
@@ -122,10 +125,16 @@ impl QuickTime {
     pub fn hour(&self) -> Option<Hour> {
         let learnt = self.learnt.as_ref().filter(|l| l.len == 13)?;
         let p = &learnt.prefix;
+        let mut line = [b'['; 14];
+        line[1..].copy_from_slice(&p[..13]);
+        let word = |at: usize| {
+            u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"))
+        };
         Some(Hour {
             date: u64::from_ne_bytes(p[..8].try_into().expect("8 bytes")),
             hour: u32::from_ne_bytes(p[8..12].try_into().expect("4 bytes")),
             last: p[12],
+            head: [word(0), word(6)],
             start: learnt.start,
         })
     }
@@ -163,6 +172,52 @@ impl Hour {
         let into =
             (minutes * 60 + seconds) * 1_000_000_000 + millis * 1_000_000;
         closes.then(|| self.start.shifted(into))
+    }
+
+    /// [`Hour::time`] as the milliseconds into the hour, which order the
+    /// lines as their times do: [`Hour::at`] gives the time back. For a
+    /// loop over many lines, which then compares and keeps one small
+    /// number a line, and turns it into a time only where it stops.
+    #[inline(always)]
+    pub fn millis(&self, line: &[u8]) -> Option<i64> {
+        // The usual line is long enough for every test at once; a
+        // shorter one takes the general way.
+        let Some(s) = line.first_chunk::<{ COLON_AT + 33 }>() else {
+            return self.time(line).map(|t| (t.0 - self.start.0) / 1_000_000);
+        };
+        let word = |at: usize| {
+            u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
+        };
+        // `[` and the date down to the hour, as two overlapping words.
+        if word(0) != self.head[0] || word(6) != self.head[1] {
+            return None;
+        }
+        let (minutes, seconds, millis) = clock_parts(&s[..=COLON_AT])?;
+        // The header's `]` within the 32 bytes after the stamp, as in
+        // [`Hour::time`].
+        let next: &[u8; 32] = s[COLON_AT + 1..].try_into().expect("32 bytes");
+        if !next.iter().fold(false, |seen, &b| seen | (b == b']'))
+            && !super::app::celery_header_closes(line, COLON_AT + 1)
+        {
+            return None;
+        }
+        Some((minutes * 60 + seconds) * 1000 + millis)
+    }
+
+    /// The time of a line `millis` milliseconds into the hour: what
+    /// [`Hour::time`] gives the line [`Hour::millis`] read so.
+    #[inline]
+    pub fn at(&self, millis: i64) -> Timestamp {
+        self.start.shifted(millis * 1_000_000)
+    }
+
+    /// The most milliseconds into the hour whose time ([`Hour::at`]) is
+    /// `bound` or earlier; below zero when the hour starts after it.
+    /// Exact while the hour's start plus an hour does not overflow, as
+    /// for any time a stamp can give.
+    #[inline]
+    pub fn millis_up_to(&self, bound: i64) -> i64 {
+        bound.saturating_sub(self.start.0).div_euclid(1_000_000)
     }
 }
 
@@ -296,6 +351,18 @@ mod tests {
                         "{}",
                         String::from_utf8_lossy(line)
                     );
+                    let millis = hour.millis(&raw);
+                    assert_eq!(millis.map(|m| hour.at(m)), want);
+                    // The bound in milliseconds takes exactly the lines
+                    // whose time is at or before it.
+                    if let (Some(m), Some(t)) = (millis, want) {
+                        for bound in [t.0 - 1, t.0, t.0 + 1, t.0 + 999_999] {
+                            assert_eq!(
+                                m <= hour.millis_up_to(bound),
+                                t.0 <= bound
+                            );
+                        }
+                    }
                 }
                 answered += usize::from(want.is_some());
             }

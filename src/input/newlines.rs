@@ -89,7 +89,11 @@ fn push_ends(
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        if x86::has_avx2() {
+        if x86::has_avx512() {
+            // SAFETY: the processor has AVX-512BW, POPCNT and BMI1,
+            // checked just above.
+            unsafe { x86::push_ends_avx512(hay, from, to, out) }
+        } else if x86::has_avx2() {
             // SAFETY: the processor has AVX2, POPCNT and BMI1, checked
             // just above.
             unsafe { x86::push_ends_avx2(hay, from, to, out) }
@@ -110,7 +114,8 @@ mod x86 {
     use std::arch::x86_64::{
         __m128i, __m256i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8,
         _mm_set1_epi8, _mm256_cmpeq_epi8, _mm256_loadu_si256,
-        _mm256_movemask_epi8, _mm256_set1_epi8,
+        _mm256_movemask_epi8, _mm256_set1_epi8, _mm512_cmpeq_epi8_mask,
+        _mm512_loadu_si512, _mm512_set1_epi8,
     };
 
     /// [`super::push_ends`] with `mask` marking the `\n`s of each 64
@@ -179,6 +184,37 @@ mod x86 {
         std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("popcnt")
             && std::arch::is_x86_feature_detected!("bmi1")
+    }
+
+    /// Whether the processor has what [`push_ends_avx512`] is built for:
+    /// AVX-512BW (a block's 64 compares in one instruction, straight into
+    /// a mask) and the same bit counting.
+    pub(super) fn has_avx512() -> bool {
+        std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("bmi1")
+    }
+
+    /// [`super::push_ends`] with AVX-512BW.
+    ///
+    /// # Safety
+    ///
+    /// The processor must have AVX-512BW, POPCNT and BMI1
+    /// ([`has_avx512`]).
+    #[target_feature(enable = "avx512bw,popcnt,bmi1")]
+    pub(super) unsafe fn push_ends_avx512(
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        out: &mut Vec<usize>,
+    ) -> usize {
+        push_ends_with(hay, from, to, out, |block| {
+            let newline = _mm512_set1_epi8(b'\n' as i8);
+            // SAFETY: the load is unaligned and reads the 64 bytes of
+            // `block`; the caller vouches for AVX-512BW.
+            let v = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
+            _mm512_cmpeq_epi8_mask(v, newline)
+        })
     }
 
     /// [`super::push_ends`] with AVX2.
@@ -322,6 +358,20 @@ mod tests {
                 let want: Vec<usize> =
                     expected(&hay, from).into_iter().collect();
                 assert_eq!(sse2, want);
+                if super::x86::has_avx512() {
+                    let mut avx512 = Vec::new();
+                    // SAFETY: checked just above.
+                    let to = unsafe {
+                        super::x86::push_ends_avx512(
+                            &hay,
+                            from,
+                            hay.len(),
+                            &mut avx512,
+                        )
+                    };
+                    assert_eq!(to, hay.len());
+                    assert_eq!(avx512, want);
+                }
                 if super::x86::has_avx2() {
                     let mut avx2 = Vec::new();
                     // SAFETY: checked just above.

@@ -204,14 +204,9 @@ pub(super) fn merge_plain<S: Sink>(
             if let Some(fast) = lane.fast {
                 let (index, bounds) = (&mut lane.index, (before, up_to));
                 let run = match fast {
-                    Fast::Celery(h) => {
-                        stretch(region, index, pos, bounds, |l| h.time(l))
-                    }
+                    Fast::Celery(h) => stretch(region, index, pos, bounds, h),
                     Fast::Dmesg(boot) => {
-                        stretch(region, index, pos, bounds, |l| {
-                            envelope::dmesg_since_boot(l)
-                                .map(|ns| boot.shifted(ns))
-                        })
+                        stretch(region, index, pos, bounds, Dmesg(boot))
                     }
                 };
                 let from_boot = matches!(fast, Fast::Dmesg(_));
@@ -300,8 +295,66 @@ enum Stop {
     Other(usize),
 }
 
+/// How [`stretch`] reads the lines of one kind: each line's time as a
+/// key, a number that orders the lines as their times do and is cheaper
+/// to compare and keep than the time, turned into the time only where
+/// the loop stops.
+trait Reading {
+    /// The line's key, given the line with its terminator; `None` when
+    /// [`Stamps::read_time`] would read the line without it differently
+    /// (another kind of line, or no time of its own).
+    ///
+    /// [`Stamps::read_time`]: super::source::Stamps::read_time
+    fn key(&self, line: &[u8]) -> Option<i64>;
+
+    /// The greatest key of a time at `bound` or before.
+    fn key_up_to(&self, bound: i64) -> i64;
+
+    /// The time of a line of key `key`.
+    fn time(&self, key: i64) -> Timestamp;
+}
+
+/// Celery lines of one hour: the key is the milliseconds into it.
+impl Reading for Hour {
+    #[inline(always)]
+    fn key(&self, line: &[u8]) -> Option<i64> {
+        self.millis(line)
+    }
+
+    #[inline]
+    fn key_up_to(&self, bound: i64) -> i64 {
+        self.millis_up_to(bound)
+    }
+
+    #[inline]
+    fn time(&self, key: i64) -> Timestamp {
+        self.at(key)
+    }
+}
+
+/// `dmesg` lines, their stamps counted from this boot time: the key is
+/// the time.
+struct Dmesg(Timestamp);
+
+impl Reading for Dmesg {
+    #[inline(always)]
+    fn key(&self, line: &[u8]) -> Option<i64> {
+        envelope::dmesg_since_boot(line).map(|ns| self.0.shifted(ns).0)
+    }
+
+    #[inline]
+    fn key_up_to(&self, bound: i64) -> i64 {
+        bound
+    }
+
+    #[inline]
+    fn time(&self, key: i64) -> Timestamp {
+        Timestamp(key)
+    }
+}
+
 /// Take the lines that come next from `pos` on in `region` (whose ends
-/// `index` gives) while `read` gives each a time, and that time comes
+/// `index` gives) while `reading` gives each a time, and that time comes
 /// before `before` and no later than `up_to`; and the lines without an
 /// envelope among them (a traceback's indented lines).
 ///
@@ -309,24 +362,27 @@ enum Stop {
 /// loop is all the merge does for them. What they leave for the lines
 /// after them (their time; no writer of their own) is the same for each,
 /// so it is kept in registers and handed to the source once, by the
-/// caller. `read` is given the line with its terminator, and must answer
-/// as [`Stamps::read_time`] would for the line without it, or not at all.
+/// caller.
+///
+/// The two bounds are one: a time is before `before` and no later than
+/// `up_to` when it is no later than the lesser of `before - 1` and
+/// `up_to`, and that is a key. (With `before` at `i64::MIN`, no time is
+/// before it, and the lesser is `i64::MIN`, which no stamp gives.)
 ///
 /// A line without an envelope takes the time of the line before, which
 /// was taken under the same bounds, so it is always taken, and changes
 /// neither the times nor the writer the lines after it inherit.
 /// [`envelope::plainly_bare`] tells it by its first bytes, which the
 /// terminator does not change.
-///
-/// [`Stamps::read_time`]: super::source::Stamps::read_time
 #[inline(always)]
 fn stretch(
     region: &[u8],
     index: &mut LineIndex,
     mut pos: usize,
     (before, up_to): (i64, i64),
-    read: impl Fn(&[u8]) -> Option<Timestamp>,
+    reading: impl Reading,
 ) -> Stretch {
+    let limit = reading.key_up_to(before.saturating_sub(1).min(up_to));
     let (mut taken, mut timed) = (0, 0);
     let (mut lo, mut hi, mut last) = (i64::MAX, i64::MIN, 0);
     let stop = loop {
@@ -339,18 +395,20 @@ fn stretch(
         let (used, stop) = 'lines: {
             for (k, &end) in ends.iter().enumerate() {
                 let line = &region[pos..end];
-                let Some(t) = read(line) else {
-                    if envelope::plainly_bare(line) {
-                        (pos, taken) = (end, taken + 1);
-                        continue;
+                match reading.key(line) {
+                    Some(key) if key <= limit => {
+                        (lo, hi, last) = (lo.min(key), hi.max(key), key);
+                        (pos, taken, timed) = (end, taken + 1, timed + 1);
                     }
-                    break 'lines (k + 1, Some(Stop::Other(end)));
-                };
-                if t.0 >= before || t.0 > up_to {
-                    break 'lines (k + 1, Some(Stop::After(t, end)));
+                    Some(key) => {
+                        let at = reading.time(key);
+                        break 'lines (k + 1, Some(Stop::After(at, end)));
+                    }
+                    None if envelope::plainly_bare(line) => {
+                        (pos, taken) = (end, taken + 1);
+                    }
+                    None => break 'lines (k + 1, Some(Stop::Other(end))),
                 }
-                (lo, hi, last) = (lo.min(t.0), hi.max(t.0), t.0);
-                (pos, taken, timed) = (end, taken + 1, timed + 1);
             }
             (ends.len(), None)
         };
@@ -362,11 +420,8 @@ fn stretch(
     Stretch {
         pos,
         taken,
-        span: (timed > 0).then_some((
-            Timestamp(lo),
-            Timestamp(hi),
-            Timestamp(last),
-        )),
+        span: (timed > 0)
+            .then(|| (reading.time(lo), reading.time(hi), reading.time(last))),
         stop,
     }
 }
