@@ -211,6 +211,49 @@ fn fast_and_plain_paths_explain_synthetic_input_alike() {
     }
 }
 
+/// The synthetic input again, its worker log rewritten SYNTHETICALLY
+/// into Python logging's default format (`2026-11-23 00:00:00,313 INFO
+/// worker[107]: msg`), with the pid changing from line to line: the
+/// every-line merge reads such lines' times the quick way and only the
+/// last one's pid, which must leave the same pid as reading each does.
+#[test]
+fn fast_and_plain_paths_agree_on_python_logging_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("seed-3");
+    generate::generate(&generate::Args {
+        seed: 3,
+        size: 2_000_000,
+        out: out.clone(),
+    })
+    .expect("generator writes");
+    let celery = std::fs::read(out.join("synthetic-worker.log"))
+        .expect("worker log written");
+    let mut python = Vec::with_capacity(celery.len());
+    for (n, line) in celery.split_inclusive(|&b| b == b'\n').enumerate() {
+        // `[STAMP: LEVEL/PROCESS] msg`: the stamp is 23 bytes.
+        let close = line.iter().position(|&b| b == b']');
+        let slash = line.iter().position(|&b| b == b'/');
+        match (line.first(), slash, close) {
+            (Some(b'['), Some(slash), Some(close)) if slash < close => {
+                python.extend_from_slice(&line[1..24]);
+                python.push(b' ');
+                python.extend_from_slice(&line[26..slash]);
+                let pid = 100 + (n * 7919) % 13;
+                python
+                    .extend_from_slice(format!(" worker[{pid}]:").as_bytes());
+                python.extend_from_slice(&line[close + 1..]);
+            }
+            _ => python.extend_from_slice(line),
+        }
+    }
+    let worker = out.join("synthetic-python-worker.log");
+    std::fs::write(&worker, &python).expect("written");
+    let files = vec![worker, out.join("synthetic-dmesg.txt")];
+    let boot = Timestamp::from_parts(generate::BOOT_TIME, 0);
+    let explained = assert_paths_agree(&files, boot);
+    assert!(explained > 0, "some symptoms are still explained");
+}
+
 /// A kernel log pasted without its stamps (the real `sdk-oom` capture's
 /// `dmesg.txt`, each line's `[ seconds]` taken off): no envelope is
 /// recognized, yet kernel-only patterns apply to such bare lines
@@ -258,7 +301,8 @@ fn fast_and_plain_paths_agree_on_a_kernel_log_without_stamps() {
     );
 }
 
-/// SYNTHETIC distortions of a real capture (`fixtures/celery-oom`), for
+/// SYNTHETIC distortions of two real captures (`fixtures/celery-oom`, in
+/// Celery's format, and `fixtures/sdk-oom`, in Python logging's), for
 /// the merge's edge cases: every third worker line ends in `\r\n`, every
 /// fifth pair of worker lines is swapped (stamps out of order), a worker
 /// line is doubled with its stamp (a tie with itself), a 1.5 MiB line
@@ -268,14 +312,21 @@ fn fast_and_plain_paths_agree_on_a_kernel_log_without_stamps() {
 /// must still agree.
 #[test]
 fn fast_and_plain_paths_agree_on_distorted_real_logs() {
-    let root = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let worker = std::fs::read(root.join("celery-oom/worker.log"))
+    for capture in ["celery-oom", "sdk-oom"] {
+        agree_on_distorted(capture);
+    }
+}
+
+fn agree_on_distorted(capture: &str) {
+    let root = FsPath::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(capture);
+    let worker = std::fs::read(root.join("worker.log"))
         .expect("the capture's worker log");
-    let dmesg = std::fs::read(root.join("celery-oom/dmesg.txt"))
+    let dmesg = std::fs::read(root.join("dmesg.txt"))
         .expect("the capture's kernel log");
     let meta: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("celery-oom/meta.json"))
-            .expect("meta.json"),
+        &std::fs::read_to_string(root.join("meta.json")).expect("meta.json"),
     )
     .expect("meta.json parses");
     let boot = Timestamp::from_parts(
@@ -320,7 +371,7 @@ fn fast_and_plain_paths_agree_on_distorted_real_logs() {
     std::fs::write(&files[0], &out).expect("written");
     std::fs::write(&files[1], &kernel).expect("written");
     let explained = assert_paths_agree(&files, boot);
-    assert!(explained > 0, "the capture's OOM kill is still explained");
+    assert!(explained > 0, "{capture}: the OOM kill is still explained");
 }
 
 /// The real `sdk-oom` syslog capture, SYNTHETICALLY stripped of its

@@ -26,7 +26,7 @@ mod prefix;
 mod quick;
 mod syslog;
 
-pub use quick::{Hour, QuickTime};
+pub use quick::{Hour, InHour, PyHour, QuickTime};
 
 use crate::time::{Clock, Timestamp};
 

@@ -8,6 +8,12 @@
 //! only where the full parse would give the same format, pid and time;
 //! anything else (another format, another hour, a line with no stamp)
 //! is `None`, and the caller parses the line in full.
+//!
+//! It learns from Celery lines and from Python logging's default stamp
+//! (`2026-12-03 13:32:03,418 INFO worker[812]: ...`). A Celery line's
+//! whole envelope is known from its stamp and header; a Python line's
+//! pid is in its tag, so for those only the time is answered
+//! ([`PyHour`]), and a loop over many reads the pid of the last alone.
 
 use super::{Envelope, Format, Stamp};
 use crate::time::{Clock, Timestamp, Zone};
@@ -24,10 +30,19 @@ pub struct QuickTime {
 
 #[derive(Clone, Debug)]
 struct Learnt {
+    /// What kind of line it was: a learnt Celery hour says nothing of a
+    /// Python line's, whose stamp stands one byte to the left.
+    kind: Kind,
     prefix: [u8; 19],
     /// How much of `prefix` is compared: 13 (the hour) or 19.
     len: usize,
     start: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Celery,
+    Python,
 }
 
 /// Where things are in a Celery line: the date, the minutes, and the
@@ -39,7 +54,8 @@ const COLON_AT: usize = 24;
 impl QuickTime {
     /// Learn from a line (terminator removed) that [`super::parse`] read
     /// as `env`, at `time`, with `clock`: a Celery line with
-    /// milliseconds teaches its hour (or second).
+    /// milliseconds teaches its hour (or second), and so does a Python
+    /// logging line with milliseconds in a zone of fixed offset.
     pub fn learn(
         &mut self,
         line: &[u8],
@@ -47,6 +63,10 @@ impl QuickTime {
         time: Timestamp,
         clock: &Clock,
     ) {
+        if env.format == Format::Python {
+            self.learn_python(line, env, time, clock);
+            return;
+        }
         if env.format != Format::Celery
             || env.pid.is_some()
             || !matches!(env.stamp, Stamp::Wall(_))
@@ -67,8 +87,39 @@ impl QuickTime {
             millis * 1_000_000
         };
         self.learnt = Some(Learnt {
+            kind: Kind::Celery,
             prefix,
             len: if hourly { 13 } else { 19 },
+            start: time.shifted(-into),
+        });
+    }
+
+    /// [`QuickTime::learn`] for a Python logging line. Only an hour is
+    /// learnt, and only in a zone of fixed offset: a loop over many lines
+    /// is all that asks for a Python line's time the quick way.
+    fn learn_python(
+        &mut self,
+        line: &[u8],
+        env: &Envelope,
+        time: Timestamp,
+        clock: &Clock,
+    ) {
+        if !matches!(env.stamp, Stamp::Wall(_))
+            || !matches!(clock.zone, Zone::Fixed(_))
+        {
+            return;
+        }
+        let Some((minutes, seconds, millis)) = python_clock_parts(line) else {
+            return;
+        };
+        let mut prefix = [0; 19];
+        prefix.copy_from_slice(&line[..19]);
+        let into =
+            (minutes * 60 + seconds) * 1_000_000_000 + millis * 1_000_000;
+        self.learnt = Some(Learnt {
+            kind: Kind::Python,
+            prefix,
+            len: 13,
             start: time.shifted(-into),
         });
     }
@@ -90,7 +141,8 @@ impl QuickTime {
 
     /// The time of a stamp in the hour (or second) learnt last.
     fn stamp(&self, line: &[u8]) -> Option<Timestamp> {
-        let learnt = self.learnt.as_ref()?;
+        let learnt =
+            self.learnt.as_ref().filter(|l| l.kind == Kind::Celery)?;
         let stamp = line.get(..=COLON_AT)?;
         if stamp[0] != b'[' || !same_prefix(&stamp[DATE_AT..], learnt) {
             return None;
@@ -123,7 +175,10 @@ pub struct Hour {
 impl QuickTime {
     /// The hour learnt last, if the zone's offset is fixed.
     pub fn hour(&self) -> Option<Hour> {
-        let learnt = self.learnt.as_ref().filter(|l| l.len == 13)?;
+        let learnt = self
+            .learnt
+            .as_ref()
+            .filter(|l| l.len == 13 && l.kind == Kind::Celery)?;
         let p = &learnt.prefix;
         let mut line = [b'['; 14];
         line[1..].copy_from_slice(&p[..13]);
@@ -173,13 +228,44 @@ impl Hour {
             (minutes * 60 + seconds) * 1_000_000_000 + millis * 1_000_000;
         closes.then(|| self.start.shifted(into))
     }
+}
 
-    /// [`Hour::time`] as the milliseconds into the hour, which order the
-    /// lines as their times do: [`Hour::at`] gives the time back. For a
-    /// loop over many lines, which then compares and keeps one small
-    /// number a line, and turns it into a time only where it stops.
+/// An hour learnt by the quick way, copied out for a loop over many
+/// lines that compares and keeps one small number a line, and turns it
+/// into a time only where it stops.
+pub trait InHour: Copy {
+    /// Whether a line's pid is in its tag, so that a loop must read the
+    /// last one's, as the lines after it inherit it.
+    const PID_IN_TAG: bool = false;
+
+    /// The line's time as the milliseconds into the hour, which order
+    /// the lines as their times do; `None` where the quick way would not
+    /// answer. The line's terminator may be left on.
+    fn millis(&self, line: &[u8]) -> Option<i64>;
+
+    /// When the hour starts.
+    fn start(&self) -> Timestamp;
+
+    /// The time of a line `millis` milliseconds into the hour.
+    #[inline]
+    fn at(&self, millis: i64) -> Timestamp {
+        self.start().shifted(millis * 1_000_000)
+    }
+
+    /// The most milliseconds into the hour whose time ([`InHour::at`]) is
+    /// `bound` or earlier; below zero when the hour starts after it.
+    /// Exact while the hour's start plus an hour does not overflow, as
+    /// for any time a stamp can give.
+    #[inline]
+    fn millis_up_to(&self, bound: i64) -> i64 {
+        bound.saturating_sub(self.start().0).div_euclid(1_000_000)
+    }
+}
+
+/// [`Hour::time`], in milliseconds.
+impl InHour for Hour {
     #[inline(always)]
-    pub fn millis(&self, line: &[u8]) -> Option<i64> {
+    fn millis(&self, line: &[u8]) -> Option<i64> {
         // The usual line is long enough for every test at once; a
         // shorter one takes the general way.
         let Some(s) = line.first_chunk::<{ COLON_AT + 33 }>() else {
@@ -204,20 +290,72 @@ impl Hour {
         Some((minutes * 60 + seconds) * 1000 + millis)
     }
 
-    /// The time of a line `millis` milliseconds into the hour: what
-    /// [`Hour::time`] gives the line [`Hour::millis`] read so.
     #[inline]
-    pub fn at(&self, millis: i64) -> Timestamp {
-        self.start.shifted(millis * 1_000_000)
+    fn start(&self) -> Timestamp {
+        self.start
+    }
+}
+
+/// The hour learnt last from a Python logging line, for a loop over
+/// many lines: each line's time as the full parse gives it, where that is
+/// a Python line of the same hour with exactly three digits of fraction
+/// (`2026-12-03 13:32:03,418 ...`). Only for a fixed-offset zone.
+#[derive(Clone, Copy, Debug)]
+pub struct PyHour {
+    /// The line's first 14 bytes, the date down to the hour and the `:`
+    /// after it, as two overlapping words.
+    head: [u64; 2],
+    start: Timestamp,
+}
+
+impl QuickTime {
+    /// The hour learnt last, if it was learnt from a Python logging line.
+    pub fn python_hour(&self) -> Option<PyHour> {
+        let learnt =
+            self.learnt.as_ref().filter(|l| l.kind == Kind::Python)?;
+        let mut line = [b':'; 14];
+        line[..13].copy_from_slice(&learnt.prefix[..13]);
+        let word = |at: usize| {
+            u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"))
+        };
+        Some(PyHour {
+            head: [word(0), word(6)],
+            start: learnt.start,
+        })
+    }
+}
+
+/// The milliseconds into the hour of a line whose terminator may be left
+/// on (`\r` and `\n` are not digits, so they end the fraction as the
+/// line's end would): `None` unless the full parse reads it as a Python
+/// logging line of this hour with three digits of fraction.
+impl InHour for PyHour {
+    const PID_IN_TAG: bool = true;
+
+    // A line with the learnt hour's first 14 bytes, valid minutes and
+    // seconds, and a `,` fraction is read by the full parse as Python's:
+    // the formats tried before it want a `T` or a `;`-ended list of
+    // numbers where this line has a space and a date.
+    #[inline(always)]
+    fn millis(&self, line: &[u8]) -> Option<i64> {
+        let s = line.first_chunk::<23>()?;
+        let word = |at: usize| {
+            u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
+        };
+        if word(0) != self.head[0]
+            || word(6) != self.head[1]
+            || line.get(23).is_some_and(u8::is_ascii_digit)
+        {
+            return None;
+        }
+        let tail: &[u8; 10] = s[13..].try_into().expect("10 bytes");
+        let (minutes, seconds, millis) = clock_digits(tail)?;
+        Some((minutes * 60 + seconds) * 1000 + millis)
     }
 
-    /// The most milliseconds into the hour whose time ([`Hour::at`]) is
-    /// `bound` or earlier; below zero when the hour starts after it.
-    /// Exact while the hour's start plus an hour does not overflow, as
-    /// for any time a stamp can give.
     #[inline]
-    pub fn millis_up_to(&self, bound: i64) -> i64 {
-        bound.saturating_sub(self.start.0).div_euclid(1_000_000)
+    fn start(&self) -> Timestamp {
+        self.start
     }
 }
 
@@ -248,11 +386,34 @@ fn same_prefix(date: &[u8], learnt: &Learnt) -> bool {
 fn clock_parts(stamp: &[u8]) -> Option<(i64, i64, i64)> {
     let tail: &[u8; 11] =
         stamp.get(MINUTES_AT - 1..=COLON_AT)?.try_into().ok()?;
-    if tail[0] != b':'
-        || tail[3] != b':'
-        || tail[6] != b','
-        || tail[10] != b':'
-    {
+    if tail[10] != b':' {
+        return None;
+    }
+    clock_digits(tail[..10].try_into().expect("10 bytes"))
+}
+
+/// The minutes, seconds and milliseconds of a Python logging stamp
+/// (`2026-12-03 13:32:03,418`), where exactly three digits of fraction
+/// end it (the line ends, or a byte that is not a digit follows), and
+/// the date's bytes are where the full parse wants them.
+fn python_clock_parts(line: &[u8]) -> Option<(i64, i64, i64)> {
+    let s = line.first_chunk::<23>()?;
+    let date_shape = s[..13].iter().enumerate().all(|(i, b)| match i {
+        4 | 7 => *b == b'-',
+        10 => *b == b' ',
+        _ => b.is_ascii_digit(),
+    });
+    if !date_shape || line.get(23).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    clock_digits(s[13..].try_into().expect("10 bytes"))
+}
+
+/// The minutes, seconds and milliseconds of `:MM:SS,mmm`, seconds and
+/// minutes up to 59.
+#[inline(always)]
+fn clock_digits(tail: &[u8; 10]) -> Option<(i64, i64, i64)> {
+    if tail[0] != b':' || tail[3] != b':' || tail[6] != b',' {
         return None;
     }
     // `MM:SS,mm` as one word, each byte less `'0'`: the digits' bytes
@@ -277,7 +438,7 @@ fn clock_parts(stamp: &[u8]) -> Option<(i64, i64, i64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::QuickTime;
+    use super::{InHour, QuickTime};
     use crate::envelope::parse;
     use crate::time::{Clock, Timestamp, Zone};
 
@@ -422,6 +583,89 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(other)
             );
+        }
+    }
+
+    /// The Python hour copied out for a loop answers only where the full
+    /// parse reads a Python logging line, and then with its time: on
+    /// every line of the real worker logs (the SDK workers log in
+    /// Python's default format), with the terminator on or not, and on
+    /// SYNTHETIC lines around the edges of what it takes.
+    #[test]
+    fn the_python_hour_answers_as_the_full_parse() {
+        let mut lines = crate::envelope::tests::fixture_lines(&["worker.log"]);
+        for made in [
+            "2026-12-03 13:32:03,418 INFO worker[812]: first of the hour",
+            "2026-12-03 13:32:03,418",
+            "2026-12-03 13:32:03,4181 INFO worker[812]: four digits",
+            "2026-12-03 13:32:03,41 INFO worker[812]: two digits",
+            "2026-12-03 13:32:03.418 INFO worker[812]: a dot",
+            "2026-12-03 13:32:03 INFO worker[812]: no fraction",
+            "2026-12-03 13:60:03,418 INFO worker[812]: minute sixty",
+            "2026-12-03 13:32:60,418 INFO worker[812]: second sixty",
+            "2026-12-03 13:3/:03,418 INFO worker[812]: below a digit",
+            "2026-12-03T13:32:03,418000+00:00 kernel: a T",
+            "2026-12-03 13:59:59,999 ERROR worker[813]: last of the hour",
+            "2026-12-03 14:00:00,000 INFO worker[812]: next hour",
+            "[2026-12-03 13:42:33,454: INFO/MainProcess] celery",
+        ] {
+            lines.push(made.as_bytes().to_vec());
+        }
+        let clock = Clock::new(Zone::parse("UTC").unwrap(), Timestamp(0));
+        let mut quick = QuickTime::default();
+        let mut answered = 0;
+        for line in lines.iter().map(Vec::as_slice) {
+            let env = parse(line, &clock);
+            let full = env.stamp.resolve(&mut clock.clone());
+            if let Some(hour) = quick.python_hour() {
+                for end in [&b""[..], b"\n", b"\r\n"] {
+                    let raw = [line, end].concat();
+                    let Some(m) = hour.millis(&raw) else { continue };
+                    let shown = String::from_utf8_lossy(line);
+                    assert_eq!(env.format, crate::envelope::Format::Python);
+                    assert_eq!(full, Some(hour.at(m)), "{shown}");
+                    let t = hour.at(m);
+                    for bound in [t.0 - 1, t.0, t.0 + 1, t.0 + 999_999] {
+                        assert_eq!(
+                            m <= hour.millis_up_to(bound),
+                            t.0 <= bound
+                        );
+                    }
+                    answered += usize::from(end.is_empty());
+                }
+            }
+            if let Some(t) = full {
+                quick.learn(line, &env, t, &clock);
+            }
+        }
+        assert!(answered > 10, "{answered} lines answered");
+    }
+
+    /// A Python hour is not a Celery one, nor the reverse, and a zone
+    /// whose offset moves learns no Python hour.
+    #[test]
+    fn each_kind_answers_only_for_its_own_lines() {
+        let clock = Clock::new(Zone::parse("UTC").unwrap(), Timestamp(0));
+        let python = b"2026-12-03 13:32:03,418 INFO worker[812]: x";
+        let celery = b"[2026-12-03 13:32:03,418: INFO/MainProcess] x";
+        let learnt = |line: &[u8], clock: &Clock| {
+            let env = parse(line, clock);
+            let t = env.stamp.resolve(&mut clock.clone()).unwrap();
+            let mut quick = QuickTime::default();
+            quick.learn(line, &env, t, clock);
+            quick
+        };
+        let quick = learnt(python, &clock);
+        assert!(quick.python_hour().is_some());
+        assert!(quick.hour().is_none());
+        assert_eq!(quick.celery(celery), None);
+        assert_eq!(quick.celery_time(celery), None);
+        let quick = learnt(celery, &clock);
+        assert!(quick.python_hour().is_none());
+        assert!(quick.hour().is_some());
+        let local = Clock::new(Zone::parse("Local").unwrap(), Timestamp(0));
+        if !matches!(local.zone, Zone::Fixed(_)) {
+            assert!(learnt(python, &local).python_hour().is_none());
         }
     }
 }

@@ -19,7 +19,7 @@ use std::io;
 use super::replay::fill_or_drop;
 use super::source::{Source, Stamps};
 use super::{Stages, content_of};
-use crate::envelope::{self, Format, Hour};
+use crate::envelope::{self, Format, Hour, InHour, PyHour};
 use crate::input::newlines::LineIndex;
 use crate::output::{OutLine, Sink};
 use crate::time::Timestamp;
@@ -40,7 +40,7 @@ struct Lane {
     /// [`Stamps::read_time`]: super::source::Stamps::read_time
     next: Option<Next>,
     /// The pid of the last line taken with an envelope, if any had one.
-    pid: Option<Option<u32>>,
+    pid: Option<Pid>,
     /// The ends of the lines after `next`.
     index: LineIndex,
     /// The kind of line the source's lines are read as in a tight loop
@@ -57,15 +57,20 @@ enum Fast {
     Celery(Hour),
     /// `dmesg` lines, their stamps counted from this boot time.
     Dmesg(Timestamp),
+    /// Python logging lines of the hour the source's quick way knows.
+    Python(PyHour),
 }
 
 impl Fast {
     /// What a source reads fast, from what its stamps know now.
     fn of(stamps: &Stamps<'_>) -> Option<Fast> {
-        match stamps.hour() {
-            Some(hour) => Some(Fast::Celery(hour)),
-            None => stamps.boot_time().map(Fast::Dmesg),
+        if let Some(hour) = stamps.hour() {
+            return Some(Fast::Celery(hour));
         }
+        if let Some(hour) = stamps.python_hour() {
+            return Some(Fast::Python(hour));
+        }
+        stamps.boot_time().map(Fast::Dmesg)
     }
 }
 
@@ -76,7 +81,18 @@ impl Fast {
 struct Next {
     end: usize,
     at: i64,
-    pid: Option<Option<u32>>,
+    pid: Option<Pid>,
+}
+
+/// The pid a line leaves for the lines after it: known, or that of the
+/// Python logging line at this range of the buffer, which is read only
+/// if it is still the last line with an envelope when the merge hands
+/// back (a Python line's pid is in its tag, which [`stretch`] does not
+/// read).
+#[derive(Clone, Copy)]
+enum Pid {
+    Known(Option<u32>),
+    OfLine(usize, usize),
 }
 
 /// Write the plain lines that come next in merge order, as long as
@@ -132,7 +148,8 @@ pub(super) fn merge_plain<S: Sink>(
             next: Some(Next {
                 end: span.start + len,
                 at: time.map_or(i64::MIN, |t| t.0),
-                pid: (env.format != Format::None).then_some(env.pid),
+                pid: (env.format != Format::None)
+                    .then_some(Pid::Known(env.pid)),
             }),
             pid: None,
             index,
@@ -204,16 +221,27 @@ pub(super) fn merge_plain<S: Sink>(
             if let Some(fast) = lane.fast {
                 let (index, bounds) = (&mut lane.index, (before, up_to));
                 let run = match fast {
-                    Fast::Celery(h) => stretch(region, index, pos, bounds, h),
+                    Fast::Celery(h) => {
+                        stretch(region, index, pos, bounds, Hourly(h))
+                    }
                     Fast::Dmesg(boot) => {
                         stretch(region, index, pos, bounds, Dmesg(boot))
                     }
+                    Fast::Python(h) => {
+                        stretch(region, index, pos, bounds, Hourly(h))
+                    }
                 };
                 let from_boot = matches!(fast, Fast::Dmesg(_));
+                // The pid the line from `start` to `end` leaves.
+                let leaves = |start, end| match fast {
+                    Fast::Python(_) => Pid::OfLine(start, end),
+                    _ => Pid::Known(None),
+                };
+                let stop_start = run.pos;
                 (pos, taken) = (run.pos, taken + run.taken);
                 if let Some((lo, hi, last)) = run.span {
                     stamps.keep_span(lo, hi, last, from_boot);
-                    pid = Some(None);
+                    pid = Some(leaves(run.last_line.0, run.last_line.1));
                     latest = latest.max(hi.0);
                 }
                 match run.stop {
@@ -223,7 +251,7 @@ pub(super) fn merge_plain<S: Sink>(
                         lane.next = Some(Next {
                             end,
                             at: t.0,
-                            pid: Some(None),
+                            pid: Some(leaves(stop_start, end)),
                         });
                         break;
                     }
@@ -241,7 +269,7 @@ pub(super) fn merge_plain<S: Sink>(
             next = Next {
                 end,
                 at: time.map_or(i64::MIN, |t| t.0),
-                pid: left,
+                pid: left.map(Pid::Known),
             };
             if next.at >= before || next.at > up_to {
                 lane.next = Some(next);
@@ -255,9 +283,13 @@ pub(super) fn merge_plain<S: Sink>(
     for (src, lane) in sources.iter_mut().zip(lanes) {
         let Some(lane) = lane else { continue };
         src.line_index = lane.index;
+        let pid = lane.pid.map(|pid| match pid {
+            Pid::Known(pid) => pid,
+            Pid::OfLine(start, end) => src.pid_of(start..end),
+        });
         src.reader.consume_to(lane.pos, lane.taken);
         stage.summary.lines += lane.taken as u64;
-        if let Some(pid) = lane.pid {
+        if let Some(pid) = pid {
             stage.set_record_pid(src.id, pid);
         }
         // The line read but not taken is the head: `fill` reads it
@@ -281,6 +313,9 @@ struct Stretch {
     pos: usize,
     taken: usize,
     span: Option<(Timestamp, Timestamp, Timestamp)>,
+    /// Where the last line with a time of its own starts and ends, if
+    /// [`Reading::LAST_LINE`].
+    last_line: (usize, usize),
     stop: Stop,
 }
 
@@ -300,6 +335,10 @@ enum Stop {
 /// to compare and keep than the time, turned into the time only where
 /// the loop stops.
 trait Reading {
+    /// Whether the loop must say where the last line with a time of its
+    /// own is, for its pid (see [`Pid`]).
+    const LAST_LINE: bool = false;
+
     /// The line's key, given the line with its terminator; `None` when
     /// [`Stamps::read_time`] would read the line without it differently
     /// (another kind of line, or no time of its own).
@@ -314,21 +353,27 @@ trait Reading {
     fn time(&self, key: i64) -> Timestamp;
 }
 
-/// Celery lines of one hour: the key is the milliseconds into it.
-impl Reading for Hour {
+/// The lines of an hour the quick way learnt (Celery's or Python
+/// logging's): the key is the milliseconds into it.
+#[derive(Clone, Copy)]
+struct Hourly<H>(H);
+
+impl<H: InHour> Reading for Hourly<H> {
+    const LAST_LINE: bool = H::PID_IN_TAG;
+
     #[inline(always)]
     fn key(&self, line: &[u8]) -> Option<i64> {
-        self.millis(line)
+        self.0.millis(line)
     }
 
     #[inline]
     fn key_up_to(&self, bound: i64) -> i64 {
-        self.millis_up_to(bound)
+        self.0.millis_up_to(bound)
     }
 
     #[inline]
     fn time(&self, key: i64) -> Timestamp {
-        self.at(key)
+        self.0.at(key)
     }
 }
 
@@ -375,16 +420,17 @@ impl Reading for Dmesg {
 /// [`envelope::plainly_bare`] tells it by its first bytes, which the
 /// terminator does not change.
 #[inline(always)]
-fn stretch(
+fn stretch<R: Reading>(
     region: &[u8],
     index: &mut LineIndex,
     mut pos: usize,
     (before, up_to): (i64, i64),
-    reading: impl Reading,
+    reading: R,
 ) -> Stretch {
     let limit = reading.key_up_to(before.saturating_sub(1).min(up_to));
     let (mut taken, mut timed) = (0, 0);
     let (mut lo, mut hi, mut last) = (i64::MAX, i64::MIN, 0);
+    let mut last_line = (pos, pos);
     let stop = loop {
         let ends = index.pending(region);
         if ends.is_empty() {
@@ -398,6 +444,9 @@ fn stretch(
                 match reading.key(line) {
                     Some(key) if key <= limit => {
                         (lo, hi, last) = (lo.min(key), hi.max(key), key);
+                        if R::LAST_LINE {
+                            last_line = (pos, end);
+                        }
                         (pos, taken, timed) = (end, taken + 1, timed + 1);
                     }
                     Some(key) => {
@@ -422,6 +471,7 @@ fn stretch(
         taken,
         span: (timed > 0)
             .then(|| (reading.time(lo), reading.time(hi), reading.time(last))),
+        last_line,
         stop,
     }
 }

@@ -159,6 +159,15 @@ impl Source {
     }
 }
 
+impl Source {
+    /// The pid in the envelope of the whole line at `range` of the
+    /// reader's buffer.
+    pub(super) fn pid_of(&self, range: std::ops::Range<usize>) -> Option<u32> {
+        let line = self.reader.buffered(range);
+        envelope::parse(content_of(line), &self.clock).pid
+    }
+}
+
 /// What reading a line's envelope and time uses and updates of its
 /// source: apart from the reader, so that lines can be read while the
 /// reader hands them out.
@@ -204,6 +213,12 @@ impl Stamps<'_> {
     /// lines in a row with [`envelope::Hour::time`].
     pub(super) fn hour(&self) -> Option<envelope::Hour> {
         self.quick.hour()
+    }
+
+    /// The Python logging hour the quick way knows, for a loop that
+    /// reads many lines in a row with [`envelope::PyHour::millis`].
+    pub(super) fn python_hour(&self) -> Option<envelope::PyHour> {
+        self.quick.python_hour()
     }
 
     /// The boot time the kernel's stamps are counted from, if known.
