@@ -212,8 +212,44 @@ impl Zone {
     }
 }
 
+impl Zone {
+    /// Whether every wall time of the hour from `date` `hour`:00 reads as
+    /// the hour's first instant plus its minutes and seconds: always at a
+    /// fixed offset; in the local zone, where no change of offset falls
+    /// in the hour (it is neither repeated nor skipped, and its first and
+    /// last second have the same offset). A reader may then read a whole
+    /// hour's stamps from one of them.
+    pub fn hour_is_linear(self, date: CivilDate, hour: u32) -> bool {
+        match self {
+            Zone::Fixed(_) => true,
+            Zone::Local => hour_is_linear_in(date, hour, |naive| {
+                Local
+                    .from_local_datetime(&naive)
+                    .single()
+                    .map(|d| d.offset().fix().local_minus_utc())
+            }),
+        }
+    }
+}
+
+/// [`Zone::hour_is_linear`] for a zone given as the offset of a wall
+/// time, `None` where the wall time is repeated or skipped. Two changes
+/// of offset in one hour that cancel out would pass; no zone has them.
+fn hour_is_linear_in(
+    (year, month, day): CivilDate,
+    hour: u32,
+    offset_of: impl Fn(NaiveDateTime) -> Option<i32>,
+) -> bool {
+    let at = |minute, second| {
+        NaiveDate::from_ymd_opt(year, month, day)?
+            .and_hms_opt(hour, minute, second)
+            .and_then(&offset_of)
+    };
+    matches!((at(0, 0), at(59, 59)), (Some(a), Some(b)) if a == b)
+}
+
 /// A calendar date: year, month, day.
-type CivilDate = (i32, u32, u32);
+pub type CivilDate = (i32, u32, u32);
 
 /// What a source needs to complete partial stamps into UTC instants.
 #[derive(Clone, Debug)]
@@ -381,6 +417,47 @@ pub fn host_boot_time() -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Timelike;
+
+    /// SYNTHETIC zones as an offset function: an hour reads as one piece
+    /// only where both its ends have one offset, the same.
+    #[test]
+    fn an_hour_is_linear_only_without_a_change_of_offset() {
+        let day = (2026, 3, 29);
+        let constant = |_: NaiveDateTime| Some(3600);
+        assert!(hour_is_linear_in(day, 1, constant));
+        // Clocks go forward at 02:00 (02:00 to 03:00 does not exist) and
+        // back at 02:00 on another day (02:00 to 03:00 happens twice).
+        let forward = |n: NaiveDateTime| match n.hour() {
+            2 => None,
+            h if h < 2 => Some(3600),
+            _ => Some(7200),
+        };
+        assert!(hour_is_linear_in(day, 1, forward));
+        assert!(!hour_is_linear_in(day, 2, forward));
+        assert!(hour_is_linear_in(day, 3, forward));
+        let back = |n: NaiveDateTime| match n.hour() {
+            2 => None,
+            h if h < 2 => Some(7200),
+            _ => Some(3600),
+        };
+        assert!(!hour_is_linear_in(day, 2, back));
+        // A change at half past, as where the offset moves by 30 minutes.
+        let half = |n: NaiveDateTime| {
+            Some(if n.hour() * 60 + n.minute() < 150 {
+                37800
+            } else {
+                39600
+            })
+        };
+        assert!(!hour_is_linear_in(day, 2, half));
+        assert!(hour_is_linear_in(day, 3, half));
+        assert!(
+            !hour_is_linear_in((2026, 2, 30), 1, constant),
+            "no such day"
+        );
+        assert!(Zone::parse("+05:30").unwrap().hour_is_linear(day, 2));
+    }
 
     #[test]
     fn formats_rfc3339_with_millis() {

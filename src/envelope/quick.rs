@@ -18,11 +18,11 @@
 use super::{Envelope, Format, Stamp};
 use crate::time::{Clock, Timestamp, Zone};
 
-/// What the last Celery line learnt from said: the bytes of its stamp
-/// down to the hour (`2026-12-03 12` of `[2026-12-03 12:42:33,454:
-/// ...]`), or down to the second where the zone has daylight saving
-/// (whose changes need not fall on the hour), and the UTC time those
-/// bytes start at.
+/// What the last line learnt from said: the bytes of its stamp down to
+/// the hour (`2026-12-03 12` of `[2026-12-03 12:42:33,454: ...]`), or,
+/// for a Celery line, down to the second where the zone's offset changes
+/// in that hour (a change need not fall on the hour), and the UTC time
+/// those bytes start at.
 #[derive(Clone, Debug, Default)]
 pub struct QuickTime {
     learnt: Option<Learnt>,
@@ -55,7 +55,8 @@ impl QuickTime {
     /// Learn from a line (terminator removed) that [`super::parse`] read
     /// as `env`, at `time`, with `clock`: a Celery line with
     /// milliseconds teaches its hour (or second), and so does a Python
-    /// logging line with milliseconds in a zone of fixed offset.
+    /// logging line with milliseconds, where its hour reads as one piece
+    /// in the clock's zone ([`Zone::hour_is_linear`]).
     pub fn learn(
         &mut self,
         line: &[u8],
@@ -80,7 +81,7 @@ impl QuickTime {
         };
         let mut prefix = [0; 19];
         prefix.copy_from_slice(&line[DATE_AT..DATE_AT + 19]);
-        let hourly = matches!(clock.zone, Zone::Fixed(_));
+        let hourly = self.hourly(Kind::Celery, &prefix, clock.zone);
         let into = if hourly {
             (minutes * 60 + seconds) * 1_000_000_000 + millis * 1_000_000
         } else {
@@ -94,9 +95,34 @@ impl QuickTime {
         });
     }
 
+    /// Whether the hour of a stamp starting `prefix` (`2026-12-03 13`)
+    /// reads as one piece in `zone` ([`Zone::hour_is_linear`]); known
+    /// without asking the zone when it is the hour learnt last.
+    fn hourly(&self, kind: Kind, prefix: &[u8; 19], zone: Zone) -> bool {
+        if let Some(l) = &self.learnt
+            && l.kind == kind
+            && l.len == 13
+            && l.prefix[..13] == prefix[..13]
+        {
+            return true;
+        }
+        let digits = |from: usize, to: usize| {
+            prefix[from..to].iter().try_fold(0u32, |n, &b| {
+                b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+            })
+        };
+        match (digits(0, 4), digits(5, 7), digits(8, 10), digits(11, 13)) {
+            (Some(y), Some(m), Some(d), Some(h)) => {
+                zone.hour_is_linear((y as i32, m, d), h)
+            }
+            _ => false,
+        }
+    }
+
     /// [`QuickTime::learn`] for a Python logging line. Only an hour is
-    /// learnt, and only in a zone of fixed offset: a loop over many lines
-    /// is all that asks for a Python line's time the quick way.
+    /// learnt, and only one that reads as one piece in the source's zone:
+    /// a loop over many lines is all that asks for a Python line's time
+    /// the quick way.
     fn learn_python(
         &mut self,
         line: &[u8],
@@ -104,9 +130,7 @@ impl QuickTime {
         time: Timestamp,
         clock: &Clock,
     ) {
-        if !matches!(env.stamp, Stamp::Wall(_))
-            || !matches!(clock.zone, Zone::Fixed(_))
-        {
+        if !matches!(env.stamp, Stamp::Wall(_)) {
             return;
         }
         let Some((minutes, seconds, millis)) = python_clock_parts(line) else {
@@ -114,6 +138,9 @@ impl QuickTime {
         };
         let mut prefix = [0; 19];
         prefix.copy_from_slice(&line[..19]);
+        if !self.hourly(Kind::Python, &prefix, clock.zone) {
+            return;
+        }
         let into =
             (minutes * 60 + seconds) * 1_000_000_000 + millis * 1_000_000;
         self.learnt = Some(Learnt {
@@ -160,7 +187,7 @@ impl QuickTime {
 /// The hour learnt last, copied out for a loop over many lines: what
 /// [`QuickTime::celery_time`] answers, with the learnt bytes held as
 /// words and the common case of the header's close tested in one go.
-/// Only for a fixed-offset zone, where the learnt prefix is an hour.
+/// Only where the learnt prefix is an hour (see [`QuickTime::learn`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Hour {
     date: u64,
@@ -299,7 +326,7 @@ impl InHour for Hour {
 /// The hour learnt last from a Python logging line, for a loop over
 /// many lines: each line's time as the full parse gives it, where that is
 /// a Python line of the same hour with exactly three digits of fraction
-/// (`2026-12-03 13:32:03,418 ...`). Only for a fixed-offset zone.
+/// (`2026-12-03 13:32:03,418 ...`).
 #[derive(Clone, Copy, Debug)]
 pub struct PyHour {
     /// The line's first 14 bytes, the date down to the hour and the `:`
@@ -533,15 +560,25 @@ mod tests {
             }
         }
         assert!(answered > 10, "{answered} lines answered");
+        // In this machine's zone, an hour is learnt exactly where the
+        // zone says the hour reads as one piece.
         let local = Clock::new(Zone::parse("Local").unwrap(), Timestamp(0));
-        if !matches!(local.zone, Zone::Fixed(_)) {
-            let mut quick = QuickTime::default();
-            let line = lines.iter().find(|l| l.starts_with(b"[")).unwrap();
-            let env = parse(line, &local);
-            let t = env.stamp.resolve(&mut local.clone()).unwrap();
-            quick.learn(line, &env, t, &local);
-            assert!(quick.hour().is_none(), "no hour where the offset moves");
-        }
+        let line = lines.iter().find(|l| l.starts_with(b"[")).unwrap();
+        let mut quick = QuickTime::default();
+        let env = parse(line, &local);
+        let t = env.stamp.resolve(&mut local.clone()).unwrap();
+        quick.learn(line, &env, t, &local);
+        let digits = |r: std::ops::Range<usize>| -> u32 {
+            std::str::from_utf8(&line[r]).unwrap().parse().unwrap()
+        };
+        let (date, hour) = (
+            (digits(1..5) as i32, digits(6..8), digits(9..11)),
+            digits(12..14),
+        );
+        assert_eq!(
+            quick.hour().is_some(),
+            local.zone.hour_is_linear(date, hour)
+        );
     }
 
     #[test]
@@ -611,38 +648,43 @@ mod tests {
         ] {
             lines.push(made.as_bytes().to_vec());
         }
-        let clock = Clock::new(Zone::parse("UTC").unwrap(), Timestamp(0));
-        let mut quick = QuickTime::default();
         let mut answered = 0;
-        for line in lines.iter().map(Vec::as_slice) {
-            let env = parse(line, &clock);
-            let full = env.stamp.resolve(&mut clock.clone());
-            if let Some(hour) = quick.python_hour() {
-                for end in [&b""[..], b"\n", b"\r\n"] {
-                    let raw = [line, end].concat();
-                    let Some(m) = hour.millis(&raw) else { continue };
-                    let shown = String::from_utf8_lossy(line);
-                    assert_eq!(env.format, crate::envelope::Format::Python);
-                    assert_eq!(full, Some(hour.at(m)), "{shown}");
-                    let t = hour.at(m);
-                    for bound in [t.0 - 1, t.0, t.0 + 1, t.0 + 999_999] {
+        for zone in ["UTC", "+05:30", "Local"] {
+            let clock = Clock::new(Zone::parse(zone).unwrap(), Timestamp(0));
+            let mut quick = QuickTime::default();
+            for line in lines.iter().map(Vec::as_slice) {
+                let env = parse(line, &clock);
+                let full = env.stamp.resolve(&mut clock.clone());
+                if let Some(hour) = quick.python_hour() {
+                    for end in [&b""[..], b"\n", b"\r\n"] {
+                        let raw = [line, end].concat();
+                        let Some(m) = hour.millis(&raw) else { continue };
+                        let shown = String::from_utf8_lossy(line);
                         assert_eq!(
-                            m <= hour.millis_up_to(bound),
-                            t.0 <= bound
+                            env.format,
+                            crate::envelope::Format::Python
                         );
+                        assert_eq!(full, Some(hour.at(m)), "{shown}");
+                        let t = hour.at(m);
+                        for bound in [t.0 - 1, t.0, t.0 + 1, t.0 + 999_999] {
+                            assert_eq!(
+                                m <= hour.millis_up_to(bound),
+                                t.0 <= bound
+                            );
+                        }
+                        answered += usize::from(end.is_empty());
                     }
-                    answered += usize::from(end.is_empty());
                 }
-            }
-            if let Some(t) = full {
-                quick.learn(line, &env, t, &clock);
+                if let Some(t) = full {
+                    quick.learn(line, &env, t, &clock);
+                }
             }
         }
         assert!(answered > 10, "{answered} lines answered");
     }
 
-    /// A Python hour is not a Celery one, nor the reverse, and a zone
-    /// whose offset moves learns no Python hour.
+    /// A Python hour is not a Celery one, nor the reverse, and this
+    /// machine's zone learns one where its hour reads as one piece.
     #[test]
     fn each_kind_answers_only_for_its_own_lines() {
         let clock = Clock::new(Zone::parse("UTC").unwrap(), Timestamp(0));
@@ -664,8 +706,9 @@ mod tests {
         assert!(quick.python_hour().is_none());
         assert!(quick.hour().is_some());
         let local = Clock::new(Zone::parse("Local").unwrap(), Timestamp(0));
-        if !matches!(local.zone, Zone::Fixed(_)) {
-            assert!(learnt(python, &local).python_hour().is_none());
-        }
+        assert_eq!(
+            learnt(python, &local).python_hour().is_some(),
+            local.zone.hour_is_linear((2026, 12, 3), 13)
+        );
     }
 }

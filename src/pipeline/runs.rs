@@ -8,7 +8,8 @@
 //! waiting symptom may be decided. It picks lines exactly as that loop
 //! does (the earliest, the first source on a tie), reads only each
 //! line's time and the pid it leaves, as [`Source::fill`] would read them
-//! (runs of Celery or dmesg lines in one tight loop, [`stretch`]; any
+//! (runs of Celery, Python logging or dmesg lines in one tight loop,
+//! [`stretch`]; any
 //! other line through `Stamps::read_time`), and hands back with every
 //! source's head filled, as the loop expects.
 //! The output is the same, byte for byte; `tests/reference.rs` holds it
