@@ -3,6 +3,7 @@
 //! one object per explanation. docs/output.md documents the schema; the
 //! command-line tests parse it back.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use base64::Engine;
@@ -12,12 +13,17 @@ use super::{Notice, OutLine, Sink};
 use crate::correlate::Explanation;
 use crate::event::Event;
 use crate::record::Sources;
+use crate::time::Rfc3339Writer;
 
 /// Writes JSON lines.
 pub struct JsonSink<W> {
     out: W,
     sources: Sources,
     annotations_only: bool,
+    /// Room for a record written straight ([`JsonSink::plain_record`]),
+    /// kept between records.
+    buf: Vec<u8>,
+    times: Rfc3339Writer,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -26,6 +32,8 @@ impl<W: Write> JsonSink<W> {
             out,
             sources,
             annotations_only,
+            buf: Vec::new(),
+            times: Rfc3339Writer::default(),
         }
     }
 
@@ -89,13 +97,7 @@ impl<W: Write> JsonSink<W> {
         events: &[Event],
         explanations: &[Explanation],
     ) -> Json {
-        let content = crate::record::Record {
-            source: line.source,
-            line: line.line,
-            offset: 0,
-            raw: line.raw,
-        }
-        .content();
+        let content = content(line);
         let mut obj = json!({
             "type": "record",
             "source": self.sources.name(line.source),
@@ -140,6 +142,86 @@ impl<W: Write> JsonSink<W> {
     }
 }
 
+impl<W: Write> JsonSink<W> {
+    /// Write a record with no events and no explanation, which nearly
+    /// every line of a replay is, straight into bytes: the same bytes as
+    /// [`JsonSink::record`] serialized (keys in the sorted order of
+    /// serde_json's map, strings escaped by serde_json itself), without
+    /// building a map of values and a string for its time per line,
+    /// which took most of a replay's time in this format.
+    fn plain_record(&mut self, line: &OutLine<'_>) -> io::Result<()> {
+        let content = content(line);
+        // Valid UTF-8 is checked first: it is the usual case, and the
+        // check is quicker than the lossy conversion's.
+        let text = match std::str::from_utf8(content) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => {
+                Cow::Owned(String::from_utf8_lossy(content).into_owned())
+            }
+        };
+        let b = &mut self.buf;
+        b.clear();
+        b.push(b'{');
+        if let Cow::Owned(_) = text {
+            let bytes =
+                base64::engine::general_purpose::STANDARD.encode(content);
+            b.extend_from_slice(b"\"bytes\":");
+            serde_json::to_writer(&mut *b, &bytes)?;
+            b.push(b',');
+        }
+        if line.continuation {
+            b.extend_from_slice(b"\"continuation\":true,");
+        }
+        b.extend_from_slice(b"\"events\":[],\"line\":");
+        write!(b, "{}", line.line)?;
+        b.extend_from_slice(b",\"source\":");
+        serde_json::to_writer(&mut *b, self.sources.name(line.source))?;
+        b.extend_from_slice(b",\"text\":");
+        json_string(b, &text)?;
+        b.extend_from_slice(b",\"time\":");
+        match line.time {
+            Some(t) => {
+                b.push(b'"');
+                self.times.write(t, b);
+                b.push(b'"');
+            }
+            None => b.extend_from_slice(b"null"),
+        }
+        b.extend_from_slice(b",\"type\":\"record\"}\n");
+        self.out.write_all(b)
+    }
+}
+
+/// The line without its terminator.
+fn content<'a>(line: &OutLine<'a>) -> &'a [u8] {
+    crate::record::Record {
+        source: line.source,
+        line: line.line,
+        offset: 0,
+        raw: line.raw,
+    }
+    .content()
+}
+
+/// Append `text` as a JSON string, as serde_json writes it: most log
+/// lines hold nothing to escape, which one pass over their bytes (that
+/// the compiler turns into vector compares) tells, and they are copied
+/// between quotes; any other goes through serde_json's own escaping.
+fn json_string(out: &mut Vec<u8>, text: &str) -> io::Result<()> {
+    let escapes = text.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if escapes {
+        serde_json::to_writer(out, text)?;
+    } else {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+    Ok(())
+}
+
 impl<W: Write> Sink for JsonSink<W> {
     fn line(
         &mut self,
@@ -153,6 +235,9 @@ impl<W: Write> Sink for JsonSink<W> {
                 self.write(&obj)?;
             }
             return Ok(());
+        }
+        if events.is_empty() && explanations.is_empty() {
+            return self.plain_record(line);
         }
         let obj = self.record(line, events, explanations);
         self.write(&obj)
@@ -180,5 +265,62 @@ impl<W: Write> Sink for JsonSink<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    /// SYNTHETIC lines for every branch of a record written straight:
+    /// bytes JSON must escape, invalid UTF-8, the terminators, a piece of
+    /// an overlong line, no time, a time before 1970, a source name that
+    /// needs escaping. Each must come out as the map of values did.
+    #[test]
+    fn a_plain_record_is_written_as_the_map_of_values_was() {
+        let mut sources = Sources::default();
+        sources.add("worker.log");
+        sources.add("odd \"name\"\\\tü.log");
+        let mut sink = JsonSink::new(Vec::new(), sources, false);
+        let lines: [&[u8]; 10] = [
+            b"[2026-12-03 12:42:33,454: INFO/MainProcess] ready\n",
+            b"quotes \" and \\ backslashes\r\n",
+            b"controls \x00\x01\x08\x0c\x1b\x1f\x7f and tab\t\n",
+            b"unicode \xc3\xbc \xe2\x82\xac \xf0\x9f\x90\x8d",
+            b"invalid \xff\xfe utf-8 \xc3\n",
+            b"",
+            b"\n",
+            b"\r\n",
+            b"</script> \\u0000 {}[]:,\n",
+            b"a long line's later piece",
+        ];
+        let times = [
+            Some(Timestamp(1_764_765_248_875_999_999)),
+            None,
+            Some(Timestamp(-1)),
+            Some(Timestamp(0)),
+        ];
+        for (i, raw) in lines.iter().enumerate() {
+            for (j, &time) in times.iter().enumerate() {
+                let line = OutLine {
+                    source: ((i + j) % 2) as _,
+                    line: (i * 1_000_003 + j) as u64,
+                    time,
+                    raw,
+                    continuation: i == 9 || j == 3,
+                };
+                let mut want =
+                    serde_json::to_vec(&sink.record(&line, &[], &[]))
+                        .expect("serializes");
+                want.push(b'\n');
+                sink.out.clear();
+                sink.plain_record(&line).expect("written");
+                assert_eq!(
+                    String::from_utf8_lossy(&sink.out),
+                    String::from_utf8_lossy(&want)
+                );
+            }
+        }
     }
 }
