@@ -200,7 +200,8 @@ pub struct Hour {
 }
 
 impl QuickTime {
-    /// The hour learnt last, if the zone's offset is fixed.
+    /// The hour learnt last, if it was learnt from a Celery line and
+    /// whole (see [`QuickTime::learn`]).
     pub fn hour(&self) -> Option<Hour> {
         let learnt = self
             .learnt

@@ -9,9 +9,8 @@
 //! does (the earliest, the first source on a tie), reads only each
 //! line's time and the pid it leaves, as [`Source::fill`] would read them
 //! (runs of Celery, Python logging or dmesg lines in one tight loop,
-//! [`stretch`]; any
-//! other line through `Stamps::read_time`), and hands back with every
-//! source's head filled, as the loop expects.
+//! [`stretch`]; any other line through `Stamps::read_time`), and hands
+//! back with every source's head filled, as the loop expects.
 //! The output is the same, byte for byte; `tests/reference.rs` holds it
 //! to the plain path, which never takes this lane.
 

@@ -157,9 +157,7 @@ impl Source {
         }
         pid
     }
-}
 
-impl Source {
     /// The pid in the envelope of the whole line at `range` of the
     /// reader's buffer.
     pub(super) fn pid_of(&self, range: std::ops::Range<usize>) -> Option<u32> {
@@ -216,7 +214,7 @@ impl Stamps<'_> {
     }
 
     /// The Python logging hour the quick way knows, for a loop that
-    /// reads many lines in a row with [`envelope::PyHour::millis`].
+    /// reads many lines in a row with [`envelope::InHour::millis`].
     pub(super) fn python_hour(&self) -> Option<envelope::PyHour> {
         self.quick.python_hour()
     }
