@@ -376,9 +376,13 @@ pub struct Rfc3339Writer {
 }
 
 impl Rfc3339Writer {
-    /// Append `t` to `out`: `2026-12-03T12:34:08.875Z`, the fraction cut
+    /// Write `t` to `out`: `2026-12-03T12:34:08.875Z`, the fraction cut
     /// (not rounded) to milliseconds, exactly as `to_rfc3339` gives it.
-    pub fn write(&mut self, t: Timestamp, out: &mut Vec<u8>) {
+    pub fn write(
+        &mut self,
+        t: Timestamp,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
         let secs = t.0.div_euclid(NANOS_PER_SEC);
         let millis = t.0.rem_euclid(NANOS_PER_SEC) / 1_000_000;
         let (day, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
@@ -394,10 +398,7 @@ impl Rfc3339Writer {
                     self.day = Some((day, date));
                     date
                 }
-                _ => {
-                    out.extend_from_slice(t.to_rfc3339().as_bytes());
-                    return;
-                }
+                _ => return out.write_all(t.to_rfc3339().as_bytes()),
             },
         };
         let mut clock = *b"00:00:00.000Z";
@@ -405,8 +406,10 @@ impl Rfc3339Writer {
         put_digits(&mut clock[3..5], (sod / 60 % 60) as u32);
         put_digits(&mut clock[6..8], (sod % 60) as u32);
         put_digits(&mut clock[9..12], millis as u32);
-        out.extend_from_slice(&date);
-        out.extend_from_slice(&clock);
+        let mut all = [0; 24];
+        all[..11].copy_from_slice(&date);
+        all[11..].copy_from_slice(&clock);
+        out.write_all(&all)
     }
 }
 
@@ -516,7 +519,7 @@ mod tests {
         }
         for t in instants {
             let mut out = Vec::new();
-            writer.write(Timestamp(t), &mut out);
+            writer.write(Timestamp(t), &mut out).expect("written");
             assert_eq!(
                 String::from_utf8(out).unwrap(),
                 Timestamp(t).to_rfc3339(),

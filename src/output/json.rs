@@ -20,9 +20,6 @@ pub struct JsonSink<W> {
     out: W,
     sources: Sources,
     annotations_only: bool,
-    /// Room for a record written straight ([`JsonSink::plain_record`]),
-    /// kept between records.
-    buf: Vec<u8>,
     times: Rfc3339Writer,
 }
 
@@ -32,7 +29,6 @@ impl<W: Write> JsonSink<W> {
             out,
             sources,
             annotations_only,
-            buf: Vec::new(),
             times: Rfc3339Writer::default(),
         }
     }
@@ -159,36 +155,32 @@ impl<W: Write> JsonSink<W> {
                 Cow::Owned(String::from_utf8_lossy(content).into_owned())
             }
         };
-        let b = &mut self.buf;
-        b.clear();
-        b.push(b'{');
+        let out = &mut self.out;
+        out.write_all(b"{")?;
         if let Cow::Owned(_) = text {
             let bytes =
                 base64::engine::general_purpose::STANDARD.encode(content);
-            b.extend_from_slice(b"\"bytes\":");
-            serde_json::to_writer(&mut *b, &bytes)?;
-            b.push(b',');
+            out.write_all(b"\"bytes\":")?;
+            serde_json::to_writer(&mut *out, &bytes)?;
+            out.write_all(b",")?;
         }
         if line.continuation {
-            b.extend_from_slice(b"\"continuation\":true,");
+            out.write_all(b"\"continuation\":true,")?;
         }
-        b.extend_from_slice(b"\"events\":[],\"line\":");
-        write!(b, "{}", line.line)?;
-        b.extend_from_slice(b",\"source\":");
-        serde_json::to_writer(&mut *b, self.sources.name(line.source))?;
-        b.extend_from_slice(b",\"text\":");
-        json_string(b, &text)?;
-        b.extend_from_slice(b",\"time\":");
+        write!(out, "\"events\":[],\"line\":{},\"source\":", line.line)?;
+        serde_json::to_writer(&mut *out, self.sources.name(line.source))?;
+        out.write_all(b",\"text\":")?;
+        json_string(out, &text)?;
+        out.write_all(b",\"time\":")?;
         match line.time {
             Some(t) => {
-                b.push(b'"');
-                self.times.write(t, b);
-                b.push(b'"');
+                out.write_all(b"\"")?;
+                self.times.write(t, out)?;
+                out.write_all(b"\"")?;
             }
-            None => b.extend_from_slice(b"null"),
+            None => out.write_all(b"null")?,
         }
-        b.extend_from_slice(b",\"type\":\"record\"}\n");
-        self.out.write_all(b)
+        out.write_all(b",\"type\":\"record\"}\n")
     }
 }
 
@@ -207,17 +199,16 @@ fn content<'a>(line: &OutLine<'a>) -> &'a [u8] {
 /// lines hold nothing to escape, which one pass over their bytes (that
 /// the compiler turns into vector compares) tells, and they are copied
 /// between quotes; any other goes through serde_json's own escaping.
-fn json_string(out: &mut Vec<u8>, text: &str) -> io::Result<()> {
+fn json_string(out: &mut impl Write, text: &str) -> io::Result<()> {
     let escapes = text.bytes().fold(false, |any, b| {
         any | (b < 0x20) | (b == b'"') | (b == b'\\')
     });
     if escapes {
         serde_json::to_writer(out, text)?;
     } else {
-        out.reserve(text.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
+        out.write_all(b"\"")?;
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\"")?;
     }
     Ok(())
 }
