@@ -210,9 +210,7 @@ impl Zone {
         utc.map(from_chrono)
             .unwrap_or_else(|| from_chrono(naive.and_utc()))
     }
-}
 
-impl Zone {
     /// Whether every wall time of the hour from `date` `hour`:00 reads as
     /// the hour's first instant plus its minutes and seconds: always at a
     /// fixed offset; in the local zone, where no change of offset falls
