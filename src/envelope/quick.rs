@@ -15,7 +15,7 @@
 //! pid is in its tag, so for those only the time is answered
 //! ([`PyHour`]), and a loop over many reads the pid of the last alone.
 
-use super::{Envelope, Format, Stamp};
+use super::{Envelope, Format, Stamp, date_time};
 use crate::time::{Clock, Timestamp, Zone};
 
 /// What the last line learnt from said: the bytes of its stamp down to
@@ -106,17 +106,9 @@ impl QuickTime {
         {
             return true;
         }
-        let digits = |from: usize, to: usize| {
-            prefix[from..to].iter().try_fold(0u32, |n, &b| {
-                b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
-            })
-        };
-        match (digits(0, 4), digits(5, 7), digits(8, 10), digits(11, 13)) {
-            (Some(y), Some(m), Some(d), Some(h)) => {
-                zone.hour_is_linear((y as i32, m, d), h)
-            }
-            _ => false,
-        }
+        date_time(prefix, 0).is_some_and(|(date, (hour, _, _), _)| {
+            zone.hour_is_linear(date, hour)
+        })
     }
 
     /// [`QuickTime::learn`] for a Python logging line. Only an hour is
@@ -210,17 +202,24 @@ impl QuickTime {
         let p = &learnt.prefix;
         let mut line = [b'['; 14];
         line[1..].copy_from_slice(&p[..13]);
-        let word = |at: usize| {
-            u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"))
-        };
         Some(Hour {
             date: u64::from_ne_bytes(p[..8].try_into().expect("8 bytes")),
             hour: u32::from_ne_bytes(p[8..12].try_into().expect("4 bytes")),
             last: p[12],
-            head: [word(0), word(6)],
+            head: head_words(&line),
             start: learnt.start,
         })
     }
+}
+
+/// A line's first 14 bytes as two overlapping words (at 0 and 6), which
+/// [`InHour::millis`] compares with the learnt hour's in two compares.
+#[inline(always)]
+fn head_words(line: &[u8; 14]) -> [u64; 2] {
+    let word = |at: usize| {
+        u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"))
+    };
+    [word(0), word(6)]
 }
 
 impl Hour {
@@ -299,11 +298,8 @@ impl InHour for Hour {
         let Some(s) = line.first_chunk::<{ COLON_AT + 33 }>() else {
             return self.time(line).map(|t| (t.0 - self.start.0) / 1_000_000);
         };
-        let word = |at: usize| {
-            u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
-        };
         // `[` and the date down to the hour, as two overlapping words.
-        if word(0) != self.head[0] || word(6) != self.head[1] {
+        if head_words(s.first_chunk().expect("14 bytes")) != self.head {
             return None;
         }
         let (minutes, seconds, millis) = clock_parts(&s[..=COLON_AT])?;
@@ -343,11 +339,8 @@ impl QuickTime {
             self.learnt.as_ref().filter(|l| l.kind == Kind::Python)?;
         let mut line = [b':'; 14];
         line[..13].copy_from_slice(&learnt.prefix[..13]);
-        let word = |at: usize| {
-            u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"))
-        };
         Some(PyHour {
-            head: [word(0), word(6)],
+            head: head_words(&line),
             start: learnt.start,
         })
     }
@@ -367,11 +360,7 @@ impl InHour for PyHour {
     #[inline(always)]
     fn millis(&self, line: &[u8]) -> Option<i64> {
         let s = line.first_chunk::<23>()?;
-        let word = |at: usize| {
-            u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
-        };
-        if word(0) != self.head[0]
-            || word(6) != self.head[1]
+        if head_words(s.first_chunk().expect("14 bytes")) != self.head
             || line.get(23).is_some_and(u8::is_ascii_digit)
         {
             return None;
@@ -426,12 +415,10 @@ fn clock_parts(stamp: &[u8]) -> Option<(i64, i64, i64)> {
 /// the date's bytes are where the full parse wants them.
 fn python_clock_parts(line: &[u8]) -> Option<(i64, i64, i64)> {
     let s = line.first_chunk::<23>()?;
-    let date_shape = s[..13].iter().enumerate().all(|(i, b)| match i {
-        4 | 7 => *b == b'-',
-        10 => *b == b' ',
-        _ => b.is_ascii_digit(),
-    });
-    if !date_shape || line.get(23).is_some_and(u8::is_ascii_digit) {
+    if date_time(s, 0).is_none()
+        || s[10] != b' '
+        || line.get(23).is_some_and(u8::is_ascii_digit)
+    {
         return None;
     }
     clock_digits(s[13..].try_into().expect("10 bytes"))
