@@ -322,17 +322,55 @@ mod tests {
                     raw,
                     continuation: i == 9 || j == 3,
                 };
-                let mut want =
-                    serde_json::to_vec(&sink.record(&line, &[], &[]))
-                        .expect("serializes");
-                want.push(b'\n');
-                sink.out.clear();
-                sink.plain_record(&line).expect("written");
-                assert_eq!(
-                    String::from_utf8_lossy(&sink.out),
-                    String::from_utf8_lossy(&want)
-                );
+                assert_written_alike(&mut sink, &line);
             }
         }
+    }
+
+    /// Every line of every capture in `fixtures/`, the real logs the
+    /// records are made of, comes out as the map of values did.
+    #[test]
+    fn every_captured_line_is_written_as_the_map_of_values_was() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut sources = Sources::default();
+        sources.add("fixture");
+        let mut sink = JsonSink::new(Vec::new(), sources, false);
+        let mut written = 0;
+        for dir in std::fs::read_dir(&root).expect("fixtures") {
+            let dir = dir.expect("entry").path();
+            for name in ["worker.log", "dmesg.txt", "kmsg.txt", "syslog.txt"] {
+                let Ok(bytes) = std::fs::read(dir.join(name)) else {
+                    continue;
+                };
+                for (n, raw) in
+                    bytes.split_inclusive(|&b| b == b'\n').enumerate()
+                {
+                    let line = OutLine {
+                        source: 0,
+                        line: n as u64 + 1,
+                        time: Some(Timestamp(1_764_768_723_418_000_000)),
+                        raw,
+                        continuation: false,
+                    };
+                    assert_written_alike(&mut sink, &line);
+                    written += 1;
+                }
+            }
+        }
+        assert!(written > 1000, "{written} captured lines");
+    }
+
+    /// The record written straight is the map of values serialized.
+    fn assert_written_alike(sink: &mut JsonSink<Vec<u8>>, line: &OutLine<'_>) {
+        let mut want = serde_json::to_vec(&sink.record(line, &[], &[]))
+            .expect("serializes");
+        want.push(b'\n');
+        sink.out.clear();
+        sink.plain_record(line).expect("written");
+        assert_eq!(
+            String::from_utf8_lossy(&sink.out),
+            String::from_utf8_lossy(&want)
+        );
     }
 }
