@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Replay in the modes and formats the main benchmark (run.sh) does not
 # time: the worker log rewritten into Python logging's default format,
-# every line as JSON, and stamps read in the machine's zone (no --tz).
+# every line as JSON, and stamps read in the machine's zone (no --tz);
+# and, to show what the every-line merge pays for two sources taking
+# turns, each log alone and both with the kernel's lines placed after
+# all of the worker's (its boot time moved 10^8 s later).
 # Each row is timed against the annotations-only run of the same input
 # in the same rounds, since these machines are noisy. See BENCHMARKS.md.
 #
@@ -51,6 +54,7 @@ if [ ! -s "$python" ] || [ "$python" -ot "$worker" ]; then
 fi
 read -r -a args < "$dir/synthetic-args.txt"
 boot=("${args[0]}" "${args[1]}")
+late=("${args[0]}" "$((args[1] + 100000000))" "${args[@]:2}")
 
 # name|command words, run with output to /dev/null. The first of each
 # pair is the annotations-only baseline of the second.
@@ -65,6 +69,12 @@ rows=(
     "python no --tz, every line|$python"
     "celery, annotations only as JSON|--format json --annotations-only ${args[*]} $worker $kernel"
     "celery, every line as JSON|--format json ${args[*]} $worker $kernel"
+    "worker log alone, annotations only|--annotations-only ${args[*]} $worker"
+    "worker log alone, every line|${args[*]} $worker"
+    "kernel log alone, annotations only|--annotations-only ${args[*]} $kernel"
+    "kernel log alone, every line|${args[*]} $kernel"
+    "kernel lines after the worker's, annotations only|--annotations-only ${late[*]} $worker $kernel"
+    "kernel lines after the worker's, every line|${late[*]} $worker $kernel"
 )
 cat "$worker" "$kernel" "$python" > /dev/null
 declare -A all best
