@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{Notice, OutLine, Sink};
+use super::{Notice, OutLine, Runs, SPILL, Sink, spill};
 use crate::correlate::Explanation;
 use crate::event::Event;
 use crate::record::Sources;
@@ -16,7 +16,11 @@ use crate::record::Sources;
 pub const MARKER: &str = "[truecause]";
 
 /// Writes text, optionally coloured.
-pub struct TextSink<W> {
+pub struct TextSink<W: Write> {
+    /// What is written goes here first, and to `out` [`SPILL`] bytes or
+    /// more at a time: the every-line merge appends to it directly
+    /// ([`Sink::runs`]).
+    buf: Vec<u8>,
     out: W,
     sources: Sources,
     color: bool,
@@ -36,6 +40,7 @@ impl<W: Write> TextSink<W> {
         annotations_only: bool,
     ) -> Self {
         TextSink {
+            buf: Vec::new(),
             out,
             sources,
             color,
@@ -57,7 +62,7 @@ impl<W: Write> TextSink<W> {
         e: &Explanation,
         reference: bool,
     ) -> io::Result<()> {
-        self.close_line()?;
+        self.close_line();
         let m = self.marker();
         let head = if reference || self.annotations_only {
             format!("{}: ", self.where_(&e.symptom))
@@ -65,7 +70,7 @@ impl<W: Write> TextSink<W> {
             String::new()
         };
         writeln!(
-            self.out,
+            self.buf,
             "{m} {head}root cause: {} [{} confidence, {}]",
             e.message,
             e.confidence.as_str(),
@@ -73,7 +78,7 @@ impl<W: Write> TextSink<W> {
         )?;
         if e.cause.event.origin != e.symptom.origin {
             writeln!(
-                self.out,
+                self.buf,
                 "{m}   cause    {}  {}",
                 self.where_(&e.cause.event),
                 e.cause.event.text.trim()
@@ -84,7 +89,7 @@ impl<W: Write> TextSink<W> {
                 continue;
             }
             writeln!(
-                self.out,
+                self.buf,
                 "{m}   evidence {}  {}",
                 self.where_(ev),
                 ev.text.trim()
@@ -92,7 +97,7 @@ impl<W: Write> TextSink<W> {
         }
         if let Some(alt) = &e.alternative {
             writeln!(
-                self.out,
+                self.buf,
                 "{m}   also possible ({} confidence): {} at {}",
                 alt.confidence.as_str(),
                 alt.kind,
@@ -102,16 +107,34 @@ impl<W: Write> TextSink<W> {
         Ok(())
     }
 
-    fn close_line(&mut self) -> io::Result<()> {
+    fn close_line(&mut self) {
         if self.open_line {
             self.open_line = false;
-            self.out.write_all(b"\n")?;
+            self.buf.push(b'\n');
+        }
+    }
+
+    /// Write out the buffer once it holds [`SPILL`] bytes or more.
+    fn spill_full(&mut self) -> io::Result<()> {
+        if self.buf.len() >= SPILL {
+            return spill(&mut self.buf, &mut self.out);
         }
         Ok(())
     }
 
     fn where_(&self, e: &Event) -> String {
         format!("{}:{}", self.sources.name(e.origin.source), e.origin.line)
+    }
+}
+
+/// What is still buffered goes out when the sink does, as a buffered
+/// writer's would: a run cut short by an error still shows the lines
+/// read before it. A failure to write here has nowhere to be reported.
+impl<W: Write> Drop for TextSink<W> {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            let _ = spill(&mut self.buf, &mut self.out);
+        }
     }
 }
 
@@ -124,19 +147,20 @@ impl<W: Write> Sink for TextSink<W> {
     ) -> io::Result<()> {
         if !self.annotations_only {
             if !line.continuation {
-                self.close_line()?;
+                self.close_line();
             }
-            self.out.write_all(line.raw)?;
+            self.buf.extend_from_slice(line.raw);
             self.open_line = line.raw.last() != Some(&b'\n');
         }
         for e in explanations {
             self.write_explanation(e, false)?;
         }
-        Ok(())
+        self.spill_full()
     }
 
     fn late(&mut self, explanation: &Explanation) -> io::Result<()> {
-        self.write_explanation(explanation, true)
+        self.write_explanation(explanation, true)?;
+        self.spill_full()
     }
 
     fn prints_lines(&self) -> bool {
@@ -147,18 +171,28 @@ impl<W: Write> Sink for TextSink<W> {
         !self.annotations_only
     }
 
+    fn runs(&mut self) -> Option<Runs<'_>> {
+        if self.annotations_only {
+            return None;
+        }
+        self.close_line();
+        Some(Runs::new(&mut self.buf, &mut self.out))
+    }
+
     fn notice(&mut self, notice: &Notice) -> io::Result<()> {
         let m = self.marker();
         writeln!(
-            self.out,
+            self.buf,
             "{m} {}: {}: {}",
             notice.level.as_str(),
             self.sources.name(notice.source),
             notice.message
-        )
+        )?;
+        self.spill_full()
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        spill(&mut self.buf, &mut self.out)?;
         self.out.flush()
     }
 }

@@ -21,32 +21,69 @@ use super::source::{Source, Stamps};
 use super::{Stages, content_of};
 use crate::envelope::{self, Format, Hour, InHour, PyHour};
 use crate::input::newlines::LineIndex;
-use crate::output::{OutLine, Sink};
+use crate::output::Sink;
 use crate::time::Timestamp;
 
 /// One source's part in the merge: where its lines are read in place.
 struct Lane {
     /// The end of the whole lines that hold no literal of the rules.
     clear_end: usize,
-    /// Where the next line not yet written starts, and how many lines
-    /// were taken.
+    /// Where the lines taken and not yet written start, where the next
+    /// line not taken starts, and how many lines were taken.
+    from: usize,
     pos: usize,
     taken: usize,
-    /// The number of the first line of the lane.
-    first_number: u64,
-    /// The next line, read for its time: where it ends, its time for
-    /// the merge, and the pid it leaves (see [`Stamps::read_time`]).
+    /// The line after the last taken, read for its time: where it ends,
+    /// its time for the merge, and the pid it leaves (see
+    /// [`Stamps::read_time`]). Stale once `ended`.
     ///
     /// [`Stamps::read_time`]: super::source::Stamps::read_time
-    next: Option<Next>,
+    next: Next,
+    /// Whether the clear lines ran out: there is no next line to read.
+    ended: bool,
     /// The pid of the last line taken with an envelope, if any had one.
     pid: Option<Pid>,
     /// The ends of the lines after `next`.
     index: LineIndex,
     /// The kind of line the source's lines are read as in a tight loop
     /// ([`stretch`]), if any: as [`Source::fill`] would read them, but
-    /// with what they leave behind handed over once per stretch.
+    /// with what they leave behind handed over later ([`Keys`]).
     fast: Option<Fast>,
+    /// The times `fast` read and did not hand to the source yet.
+    keys: Keys,
+}
+
+/// The times a lane's fast way read, as its keys (see [`Reading`]),
+/// kept back from the source's [`Stamps`] and handed over once
+/// ([`Lane::settle`]): when the merge hands back, or before the lane
+/// reads a line the general way, which uses them. Sources taking turns
+/// every few lines would otherwise hand them over every few lines.
+#[derive(Clone, Copy)]
+struct Keys {
+    /// The earliest, latest and last of the times read, the line a
+    /// stretch stopped at included, as [`Stamps::read_time`] keeps it;
+    /// `lo > hi` when none was read.
+    lo: i64,
+    hi: i64,
+    last: i64,
+    /// The latest time of the lines taken, for the watermark.
+    top: i64,
+}
+
+impl Keys {
+    const NONE: Keys = Keys {
+        lo: i64::MAX,
+        hi: i64::MIN,
+        last: i64::MIN,
+        top: i64::MIN,
+    };
+
+    /// Keep the key of a line read and not taken.
+    #[inline]
+    fn read(&mut self, key: i64) {
+        (self.lo, self.hi, self.last) =
+            (self.lo.min(key), self.hi.max(key), key);
+    }
 }
 
 /// Lines that [`stretch`] reads.
@@ -71,6 +108,48 @@ impl Fast {
             return Some(Fast::Python(hour));
         }
         stamps.boot_time().map(Fast::Dmesg)
+    }
+
+    /// Take the lines from `pos` on as [`stretch`] does.
+    #[inline]
+    fn stretch(
+        &self,
+        region: &[u8],
+        index: &mut LineIndex,
+        pos: usize,
+        limit: i64,
+        keys: &mut Keys,
+    ) -> Stretch {
+        match *self {
+            Fast::Celery(h) => {
+                stretch(region, index, pos, limit, Hourly(h), keys)
+            }
+            Fast::Dmesg(boot) => {
+                stretch(region, index, pos, limit, Dmesg(boot), keys)
+            }
+            Fast::Python(h) => {
+                stretch(region, index, pos, limit, Hourly(h), keys)
+            }
+        }
+    }
+
+    /// The time of a line of key `key` (see [`Reading::time`]).
+    #[inline]
+    fn time(&self, key: i64) -> Timestamp {
+        match *self {
+            Fast::Celery(h) => Hourly(h).time(key),
+            Fast::Dmesg(boot) => Dmesg(boot).time(key),
+            Fast::Python(h) => Hourly(h).time(key),
+        }
+    }
+
+    /// The pid the line at `start..end`, read this way, leaves.
+    #[inline]
+    fn leaves(&self, (start, end): (usize, usize)) -> Pid {
+        match self {
+            Fast::Python(_) => Pid::OfLine(start, end),
+            _ => Pid::Known(None),
+        }
     }
 }
 
@@ -133,7 +212,7 @@ pub(super) fn merge_plain<S: Sink>(
             continue;
         };
         let line = src.reader.current().expect("a head is filled");
-        let (number, len) = (line.number, line.raw.len());
+        let len = line.raw.len();
         src.reader.unfill();
         let span = src.reader.clear_span(scanner).expect("the head is whole");
         let (env, time, _) = head;
@@ -142,146 +221,52 @@ pub(super) fn merge_plain<S: Sink>(
         index.reset(span.start + len);
         lanes.push(Some(Lane {
             clear_end: span.end,
+            from: span.start,
             pos: span.start,
             taken: 0,
-            first_number: number,
-            next: Some(Next {
+            next: Next {
                 end: span.start + len,
                 at: time.map_or(i64::MIN, |t| t.0),
                 pid: (env.format != Format::None)
                     .then_some(Pid::Known(env.pid)),
-            }),
+            },
+            ended: false,
             pid: None,
             index,
             fast,
+            keys: Keys::NONE,
         }));
     }
 
-    // Whose lines are being written: the lane, and where and at which
-    // line number its span starts.
-    let mut writing: Option<(usize, usize, u64)> = None;
+    let Some(mut out) = stage.emitter.runs() else {
+        unreachable!("the emitter takes runs, checked above");
+    };
+    // Each turn ends at a line that comes after another lane's next one
+    // (or is due): the lanes take turns, and each turn's lines are
+    // written as one span. The next lines' times are kept apart from the
+    // lanes, where the choice of the next turn reads them in one place
+    // (`i64::MAX` for a source with no lane, which is never chosen and
+    // bounds no other).
+    let mut ats: Vec<i64> = lanes
+        .iter()
+        .map(|l| l.as_ref().map_or(i64::MAX, |l| l.next.at))
+        .collect();
     let mut latest = i64::MIN;
-    loop {
-        let mut pick: Option<(usize, i64)> = None;
-        let mut stalled = false;
-        for (i, lane) in lanes.iter().enumerate() {
-            let Some(lane) = lane else { continue };
-            match &lane.next {
-                Some(n) if pick.is_none_or(|(_, b)| n.at < b) => {
-                    pick = Some((i, n.at));
-                }
-                Some(_) => {}
-                None => stalled = true,
-            }
-        }
-        let Some((i, t)) = pick else { break };
-        if stalled || t >= due {
+    while let Some((i, limit)) = turn(&ats, due) {
+        let (lane, source) =
+            (lanes[i].as_mut().expect("picked"), &mut sources[i]);
+        lane.advance(source, limit, &mut latest);
+        out.push(source.reader.buffered(lane.from..lane.pos))?;
+        lane.from = lane.pos;
+        if lane.ended {
             break;
         }
-        // Lane `i` goes on while its lines stay before the other lanes'
-        // next lines (those of earlier sources win a tie) and the due
-        // moment.
-        let (mut before, mut up_to) = (due, i64::MAX);
-        for (j, lane) in lanes.iter().enumerate() {
-            let Some(at) = lane.as_ref().and_then(|l| l.next).map(|n| n.at)
-            else {
-                continue;
-            };
-            if j < i {
-                before = before.min(at);
-            } else if j > i {
-                up_to = up_to.min(at);
-            }
-        }
-        if writing.is_some_and(|(w, _, _)| w != i) {
-            flush(stage, sources, &lanes, writing.take())?;
-        }
-        let lane = lanes[i].as_mut().expect("picked");
-        writing.get_or_insert((
-            i,
-            lane.pos,
-            lane.first_number + lane.taken as u64,
-        ));
-        let (reader, mut stamps) = sources[i].split();
-        let mut next = lane.next.take().expect("picked");
-        let (mut taken, mut pid) = (lane.taken, lane.pid);
-        let region = reader.buffered(0..lane.clear_end);
-        let mut pos;
-        loop {
-            pos = next.end;
-            taken += 1;
-            if next.pid.is_some() {
-                pid = next.pid;
-            }
-            latest = latest.max(next.at);
-            // Read the lines after it that are whole and clear: those of
-            // the kind the source reads fast in a tight loop, any other
-            // line the general way.
-            let mut other = None;
-            if let Some(fast) = lane.fast {
-                let (index, bounds) = (&mut lane.index, (before, up_to));
-                let run = match fast {
-                    Fast::Celery(h) => {
-                        stretch(region, index, pos, bounds, Hourly(h))
-                    }
-                    Fast::Dmesg(boot) => {
-                        stretch(region, index, pos, bounds, Dmesg(boot))
-                    }
-                    Fast::Python(h) => {
-                        stretch(region, index, pos, bounds, Hourly(h))
-                    }
-                };
-                let from_boot = matches!(fast, Fast::Dmesg(_));
-                // The pid the line from `start` to `end` leaves.
-                let leaves = |start, end| match fast {
-                    Fast::Python(_) => Pid::OfLine(start, end),
-                    _ => Pid::Known(None),
-                };
-                let stop_start = run.pos;
-                (pos, taken) = (run.pos, taken + run.taken);
-                if let Some((lo, hi, last)) = run.span {
-                    stamps.keep_span(lo, hi, last, from_boot);
-                    pid = Some(leaves(run.last_line.0, run.last_line.1));
-                    latest = latest.max(hi.0);
-                }
-                match run.stop {
-                    Stop::End => break,
-                    Stop::After(t, end) => {
-                        stamps.keep_span(t, t, t, from_boot);
-                        lane.next = Some(Next {
-                            end,
-                            at: t.0,
-                            pid: Some(leaves(stop_start, end)),
-                        });
-                        break;
-                    }
-                    Stop::Other(end) => other = Some(end),
-                }
-            } else if pos >= lane.clear_end {
-                break;
-            }
-            // The region ends with a whole line: there is a `\n` ahead.
-            let end = other
-                .or_else(|| lane.index.next_end(region))
-                .unwrap_or(lane.clear_end);
-            let (time, left) = stamps.read_time(content_of(&region[pos..end]));
-            lane.fast = Fast::of(&stamps);
-            next = Next {
-                end,
-                at: time.map_or(i64::MIN, |t| t.0),
-                pid: left.map(Pid::Known),
-            };
-            if next.at >= before || next.at > up_to {
-                lane.next = Some(next);
-                break;
-            }
-        }
-        (lane.pos, lane.taken, lane.pid) = (pos, taken, pid);
+        ats[i] = lane.next.at;
     }
-    flush(stage, sources, &lanes, writing)?;
 
     for (src, lane) in sources.iter_mut().zip(lanes) {
-        let Some(lane) = lane else { continue };
+        let Some(mut lane) = lane else { continue };
+        lane.settle(&mut src.split().1, &mut latest);
         src.line_index = lane.index;
         let pid = lane.pid.map(|pid| match pid {
             Pid::Known(pid) => pid,
@@ -305,14 +290,142 @@ pub(super) fn merge_plain<S: Sink>(
     Ok(true)
 }
 
+/// Of the lanes whose next lines are at `ats`, the one whose line comes
+/// next in merge order (the earliest, the first on a tie), and the latest
+/// time its lines may have to go on: before the next lines of the lanes
+/// ahead of it and the due moment, and no later than those of the lanes
+/// after it. `None` when the next line is due.
+#[inline]
+fn turn(ats: &[i64], due: i64) -> Option<(usize, i64)> {
+    let mut i = 0;
+    for (j, &at) in ats.iter().enumerate() {
+        if at < ats[i] {
+            i = j;
+        }
+    }
+    if ats.get(i).is_none_or(|&t| t >= due) {
+        return None;
+    }
+    // Neither `due` nor the next time of a lane ahead is `i64::MIN`:
+    // both are later than lane `i`'s.
+    let mut limit = due - 1;
+    for (j, &at) in ats.iter().enumerate() {
+        if j < i {
+            limit = limit.min(at - 1);
+        } else if j > i {
+            limit = limit.min(at);
+        }
+    }
+    Some((i, limit))
+}
+
+impl Lane {
+    /// Take the lane's next line and the lines after it whose times are
+    /// no later than `limit`, reading the first line not taken for its
+    /// time (or to the end of the clear lines, `ended`).
+    fn advance(&mut self, source: &mut Source, limit: i64, latest: &mut i64) {
+        loop {
+            let next = self.next;
+            self.pos = next.end;
+            self.taken += 1;
+            if next.pid.is_some() {
+                self.pid = next.pid;
+            }
+            *latest = (*latest).max(next.at);
+            // Read the lines after it that are whole and clear: those of
+            // the kind the source reads fast in a tight loop, any other
+            // line the general way.
+            let region = source.reader.buffered(0..self.clear_end);
+            let end = match &self.fast {
+                Some(fast) => {
+                    let (index, keys) = (&mut self.index, &mut self.keys);
+                    let run =
+                        fast.stretch(region, index, self.pos, limit, keys);
+                    let stop_start = run.pos;
+                    self.pos = run.pos;
+                    self.taken += run.taken;
+                    if run.timed {
+                        self.pid = Some(fast.leaves(run.last_line));
+                    }
+                    match run.stop {
+                        Stop::End => {
+                            self.ended = true;
+                            return;
+                        }
+                        Stop::After(key, end) => {
+                            self.keys.read(key);
+                            self.next = Next {
+                                end,
+                                at: fast.time(key).0,
+                                pid: Some(fast.leaves((stop_start, end))),
+                            };
+                            return;
+                        }
+                        Stop::Other(end) => end,
+                    }
+                }
+                None if self.pos >= self.clear_end => {
+                    self.ended = true;
+                    return;
+                }
+                // The region ends with a whole line: there is a `\n`
+                // ahead.
+                None => self.index.next_end(region).unwrap_or(self.clear_end),
+            };
+            self.read_next(source, end, latest);
+            if self.next.at > limit {
+                return;
+            }
+        }
+    }
+
+    /// Read the line from `pos` to `end` the general way, as the next
+    /// line, handing it what the fast way kept back first.
+    #[cold]
+    #[inline(never)]
+    fn read_next(
+        &mut self,
+        source: &mut Source,
+        end: usize,
+        latest: &mut i64,
+    ) {
+        let (reader, mut stamps) = source.split();
+        self.settle(&mut stamps, latest);
+        let line = content_of(reader.buffered(self.pos..end));
+        let (time, left) = stamps.read_time(line);
+        self.fast = Fast::of(&stamps);
+        self.next = Next {
+            end,
+            at: time.map_or(i64::MIN, |t| t.0),
+            pid: left.map(Pid::Known),
+        };
+    }
+
+    /// Hand the times the fast way kept back to the source's `stamps`,
+    /// and the latest time taken to `latest`.
+    fn settle(&mut self, stamps: &mut Stamps<'_>, latest: &mut i64) {
+        let keys = std::mem::replace(&mut self.keys, Keys::NONE);
+        let Some(fast) = &self.fast else { return };
+        if keys.lo <= keys.hi {
+            let from_boot = matches!(fast, Fast::Dmesg(_));
+            let [lo, hi, last] =
+                [keys.lo, keys.hi, keys.last].map(|k| fast.time(k));
+            stamps.keep_span(lo, hi, last, from_boot);
+        }
+        if keys.top > i64::MIN {
+            *latest = (*latest).max(fast.time(keys.top).0);
+        }
+    }
+}
+
 /// What [`stretch`] took, and why it stopped.
 struct Stretch {
     /// Where the line after the last taken starts, how many were taken,
-    /// and the earliest, latest and last of their own times, if any had
-    /// one (the lines without an envelope have none).
+    /// and whether any had a time of its own (the lines without an
+    /// envelope have none); their keys went into the lane's [`Keys`].
     pos: usize,
     taken: usize,
-    span: Option<(Timestamp, Timestamp, Timestamp)>,
+    timed: bool,
     /// Where the last line with a time of its own starts and ends, if
     /// [`Reading::LAST_LINE`].
     last_line: (usize, usize),
@@ -322,9 +435,9 @@ struct Stretch {
 enum Stop {
     /// At the end of the region.
     End,
-    /// At a line read at time `.0` and ending at `.1`, which comes after
+    /// At a line read at key `.0` and ending at `.1`, which comes after
     /// the next line of another lane or the due moment.
-    After(Timestamp, usize),
+    After(i64, usize),
     /// At a line `read` has no time for, ending at `.0`, for the general
     /// way to read.
     Other(usize),
@@ -399,23 +512,18 @@ impl Reading for Dmesg {
 }
 
 /// Take the lines that come next from `pos` on in `region` (whose ends
-/// `index` gives) while `reading` gives each a time, and that time comes
-/// before `before` and no later than `up_to`; and the lines without an
-/// envelope among them (a traceback's indented lines).
+/// `index` gives) while `reading` gives each a time no later than
+/// `limit`; and the lines without an envelope among them (a traceback's
+/// indented lines). Their keys go into `keys`.
 ///
 /// Most lines of a worker's log or a kernel's are such lines, and this
 /// loop is all the merge does for them. What they leave for the lines
 /// after them (their time; no writer of their own) is the same for each,
-/// so it is kept in registers and handed to the source once, by the
+/// so it is kept in registers and handed to the source later, by the
 /// caller.
 ///
-/// The two bounds are one: a time is before `before` and no later than
-/// `up_to` when it is no later than the lesser of `before - 1` and
-/// `up_to`, and that is a key. (With `before` at `i64::MIN`, no time is
-/// before it, and the lesser is `i64::MIN`, which no stamp gives.)
-///
 /// A line without an envelope takes the time of the line before, which
-/// was taken under the same bounds, so it is always taken, and changes
+/// was taken under the same limit, so it is always taken, and changes
 /// neither the times nor the writer the lines after it inherit.
 /// [`envelope::plainly_bare`] tells it by its first bytes, which the
 /// terminator does not change.
@@ -424,12 +532,18 @@ fn stretch<R: Reading>(
     region: &[u8],
     index: &mut LineIndex,
     mut pos: usize,
-    (before, up_to): (i64, i64),
+    limit: i64,
     reading: R,
+    keys: &mut Keys,
 ) -> Stretch {
-    let limit = reading.key_up_to(before.saturating_sub(1).min(up_to));
+    let limit = reading.key_up_to(limit);
     let (mut taken, mut timed) = (0, 0);
-    let (mut lo, mut hi, mut last) = (i64::MAX, i64::MIN, 0);
+    let Keys {
+        mut lo,
+        mut hi,
+        mut last,
+        ..
+    } = *keys;
     let mut last_line = (pos, pos);
     let stop = loop {
         let ends = index.pending(region);
@@ -450,8 +564,7 @@ fn stretch<R: Reading>(
                         (pos, taken, timed) = (end, taken + 1, timed + 1);
                     }
                     Some(key) => {
-                        let at = reading.time(key);
-                        break 'lines (k + 1, Some(Stop::After(at, end)));
+                        break 'lines (k + 1, Some(Stop::After(key, end)));
                     }
                     None if envelope::plainly_bare(line) => {
                         (pos, taken) = (end, taken + 1);
@@ -466,35 +579,19 @@ fn stretch<R: Reading>(
             break stop;
         }
     };
+    // The lines read before this stretch were all taken by now: the
+    // latest taken is the latest read.
+    *keys = Keys {
+        lo,
+        hi,
+        last,
+        top: hi,
+    };
     Stretch {
         pos,
         taken,
-        span: (timed > 0)
-            .then(|| (reading.time(lo), reading.time(hi), reading.time(last))),
+        timed: timed > 0,
         last_line,
         stop,
     }
-}
-
-/// Write the lines taken from one source since `from`, as one span.
-fn flush<S: Sink>(
-    stage: &mut Stages<S>,
-    sources: &[Source],
-    lanes: &[Option<Lane>],
-    writing: Option<(usize, usize, u64)>,
-) -> io::Result<()> {
-    let Some((i, from, number)) = writing else {
-        return Ok(());
-    };
-    let Some(lane) = &lanes[i] else {
-        return Ok(());
-    };
-    let out = OutLine {
-        source: sources[i].id,
-        line: number,
-        time: None,
-        raw: sources[i].reader.buffered(from..lane.pos),
-        continuation: false,
-    };
-    stage.emitter.run(&out)
 }
