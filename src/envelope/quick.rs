@@ -444,16 +444,20 @@ fn clock_digits(tail: &[u8; 10]) -> Option<(i64, i64, i64)> {
     if (x | x.wrapping_add(ADD)) & TOPS != 0 || last > 9 {
         return None;
     }
-    let d = |i: u32| ((x >> (8 * i)) & 0xff) as i64;
-    let minutes = d(0) * 10 + d(1);
-    let seconds = d(3) * 10 + d(4);
-    let millis = d(6) * 100 + d(7) * 10 + i64::from(last);
-    Some((minutes, seconds, millis))
+    // Each pair of digits as one number, all at once: with the `:` and
+    // `,` bytes cleared, each byte plus ten times the byte before it is
+    // at most 99, so no byte carries into the next, and bytes 1, 4 and 7
+    // hold the minutes, the seconds and the fraction's first two digits.
+    let digits = x & 0xffff_00ff_ff00_ffff;
+    let pairs = digits.wrapping_add(digits.wrapping_mul(10) << 8);
+    let byte = |i: u32| ((pairs >> (8 * i)) & 0xff) as i64;
+    let millis = byte(7) * 10 + i64::from(last);
+    Some((byte(1), byte(4), millis))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{InHour, QuickTime};
+    use super::{InHour, QuickTime, clock_digits};
     use crate::envelope::parse;
     use crate::time::{Clock, Timestamp, Zone};
 
@@ -698,5 +702,47 @@ mod tests {
             learnt(python, &local).python_hour().is_some(),
             local.zone.hour_is_linear((2026, 12, 3), 13)
         );
+    }
+
+    /// `clock_digits` against reading each digit on its own, over every
+    /// valid minute, second and millisecond, and over each position
+    /// holding each byte that is not what it wants (SYNTHETIC clocks).
+    #[test]
+    fn clock_digits_reads_each_digit_as_a_plain_reading_does() {
+        fn plain(tail: &[u8; 10]) -> Option<(i64, i64, i64)> {
+            let digit = |i: usize| {
+                tail[i].is_ascii_digit().then(|| i64::from(tail[i] - b'0'))
+            };
+            if tail[0] != b':' || tail[3] != b':' || tail[6] != b',' {
+                return None;
+            }
+            let minutes = digit(1)? * 10 + digit(2)?;
+            let seconds = digit(4)? * 10 + digit(5)?;
+            let millis = digit(7)? * 100 + digit(8)? * 10 + digit(9)?;
+            (minutes < 60 && seconds < 60)
+                .then_some((minutes, seconds, millis))
+        }
+        let tail = |m: i64, s: i64, ms: i64| -> [u8; 10] {
+            format!(":{m:02}:{s:02},{ms:03}")
+                .into_bytes()
+                .try_into()
+                .unwrap()
+        };
+        for m in 0..60 {
+            for s in 0..60 {
+                for ms in (0..1000).step_by(37).chain([1, 9, 99, 999]) {
+                    let t = tail(m, s, ms);
+                    assert_eq!(clock_digits(&t), Some((m, s, ms)), "{t:?}");
+                }
+            }
+        }
+        let base = tail(59, 59, 999);
+        for at in 0..10 {
+            for b in 0..=255u8 {
+                let mut t = base;
+                t[at] = b;
+                assert_eq!(clock_digits(&t), plain(&t), "{t:?}");
+            }
+        }
     }
 }
