@@ -155,12 +155,18 @@ impl Fast {
 
 /// A line read ahead: where it ends, its time (`i64::MIN` for none,
 /// which goes first as in [`super::replay`]'s merge), and the pid it
-/// leaves for the lines after it.
+/// leaves for the lines after it: as `pid` says, or, for a line the
+/// lane's fast way read (`fast`), as that way says ([`Fast::leaves`]).
+///
+/// A line the fast way stops at is taken on the lane's next turn, often
+/// right after; the pid it leaves is worked out then rather than stored
+/// here, which a processor would then read back before the store is done.
 #[derive(Clone, Copy)]
 struct Next {
     end: usize,
     at: i64,
     pid: Option<Pid>,
+    fast: bool,
 }
 
 /// The pid a line leaves for the lines after it: known, or that of the
@@ -229,6 +235,7 @@ pub(super) fn merge_plain<S: Sink>(
                 at: time.map_or(i64::MIN, |t| t.0),
                 pid: (env.format != Format::None)
                     .then_some(Pid::Known(env.pid)),
+                fast: false,
             },
             ended: false,
             pid: None,
@@ -326,11 +333,16 @@ impl Lane {
     fn advance(&mut self, source: &mut Source, limit: i64, latest: &mut i64) {
         loop {
             let next = self.next;
+            match &self.fast {
+                // The way that read it: it changes only at a general read.
+                Some(fast) if next.fast => {
+                    self.pid = Some(fast.leaves((self.pos, next.end)));
+                }
+                _ if next.pid.is_some() => self.pid = next.pid,
+                _ => {}
+            }
             self.pos = next.end;
             self.taken += 1;
-            if next.pid.is_some() {
-                self.pid = next.pid;
-            }
             *latest = (*latest).max(next.at);
             // Read the lines after it that are whole and clear: those of
             // the kind the source reads fast in a tight loop, any other
@@ -341,7 +353,6 @@ impl Lane {
                     let (index, keys) = (&mut self.index, &mut self.keys);
                     let run =
                         fast.stretch(region, index, self.pos, limit, keys);
-                    let stop_start = run.pos;
                     self.pos = run.pos;
                     self.taken += run.taken;
                     if run.timed {
@@ -357,7 +368,8 @@ impl Lane {
                             self.next = Next {
                                 end,
                                 at: fast.time(key).0,
-                                pid: Some(fast.leaves((stop_start, end))),
+                                pid: None,
+                                fast: true,
                             };
                             return;
                         }
@@ -398,6 +410,7 @@ impl Lane {
             end,
             at: time.map_or(i64::MIN, |t| t.0),
             pid: left.map(Pid::Known),
+            fast: false,
         };
     }
 
