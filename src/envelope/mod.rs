@@ -169,12 +169,23 @@ pub const BOOT_TEACHER: &[u8] = b"kernel: [";
 
 /// Whether `line` has no envelope, told by its first bytes alone: an
 /// indented line (a traceback's, a continued message) that is not a
-/// `/dev/kmsg` continuation (` KEY=value`). [`parse`] gives such a line
-/// [`Envelope::bare`]; `false` says nothing either way.
+/// `/dev/kmsg` continuation (` KEY=value`), or a line that starts with a
+/// word no format starts with (`Traceback (most recent call last):`,
+/// `ValueError: ...`). [`parse`] gives such a line [`Envelope::bare`];
+/// `false` says nothing either way. A line's terminator, left on, does
+/// not change the answer.
 pub fn plainly_bare(line: &[u8]) -> bool {
     match line.first() {
         Some(b'\t') => true,
         Some(b' ') => kernel::kmsg_continuation(line).is_none(),
+        // The formats `parse_at` tries for a line that starts with a
+        // letter, each asked only whether it may take it. A `kernel:`
+        // line (`kernel::kernel_tag`) is one talos's facility may start.
+        Some(b) if b.is_ascii_alphabetic() => {
+            !(prefix::may_be_talos(line)
+                || syslog::may_be_classic(line)
+                || prefix::may_be_labelled(line))
+        }
         _ => false,
     }
 }

@@ -24,14 +24,7 @@ const MAX_DEPTH: u8 = 2;
 /// prints it.
 pub(super) fn talos(line: &[u8]) -> Option<Envelope> {
     let start = node_address(line).unwrap_or(0);
-    let facility_len = line[start..]
-        .iter()
-        .take(12)
-        .take_while(|b| b.is_ascii_lowercase())
-        .count();
-    if facility_len == 0 || line.get(start + facility_len) != Some(&b':') {
-        return None;
-    }
+    let facility_len = facility(&line[start..])?;
     let mut at = start + facility_len + 1;
     while line.get(at) == Some(&b' ') {
         at += 1;
@@ -76,6 +69,23 @@ pub(super) fn talos(line: &[u8]) -> Option<Envelope> {
     })
 }
 
+/// The length of the facility word (`kern`) at the start of `rest`, if
+/// a `:` follows it.
+fn facility(rest: &[u8]) -> Option<usize> {
+    let len = rest
+        .iter()
+        .take(12)
+        .take_while(|b| b.is_ascii_lowercase())
+        .count();
+    (len > 0 && rest.get(len) == Some(&b':')).then_some(len)
+}
+
+/// Whether [`talos`] may take `line`, which starts with a letter (so
+/// with no node address): false only where it surely does not.
+pub(super) fn may_be_talos(line: &[u8]) -> bool {
+    facility(line).is_some()
+}
+
 /// The end of an IPv4 address and `: ` at the start of `line`.
 fn node_address(line: &[u8]) -> Option<usize> {
     let len = line
@@ -99,6 +109,14 @@ pub(super) fn labelled(
     if depth >= MAX_DEPTH {
         return None;
     }
+    let start = label_end(line)?;
+    let inner = parse_inner(&line[start..], clock, depth + 1)?;
+    Some(shifted(inner, start))
+}
+
+/// Where the text after a label and its separator starts, if `line`
+/// starts with them (`web_1  | `, `machine # `).
+fn label_end(line: &[u8]) -> Option<usize> {
     let head = &line[..line.len().min(MAX_LABEL)];
     let label_len = head
         .iter()
@@ -119,9 +137,13 @@ pub(super) fn labelled(
     {
         return None;
     }
-    let start = sep + 2;
-    let inner = parse_inner(&line[start..], clock, depth + 1)?;
-    Some(shifted(inner, start))
+    Some(sep + 2)
+}
+
+/// Whether [`labelled`] may take `line`: false only where it surely
+/// does not (no label and separator at its start).
+pub(super) fn may_be_labelled(line: &[u8]) -> bool {
+    label_end(line).is_some()
 }
 
 /// An envelope parsed from `line[by..]`, with its ranges made to index

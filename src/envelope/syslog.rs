@@ -22,15 +22,7 @@ const MAX_MONTH_BYTES: usize = 16;
 /// still split into host, tag and message, but its stamp cannot be read
 /// (no month number), so it inherits the time of the line before.
 pub(super) fn classic(line: &[u8], clock: &Clock) -> Option<Envelope> {
-    let word = line
-        .iter()
-        .take(MAX_MONTH_BYTES + 1)
-        .take_while(|&&b| b.is_ascii_alphabetic() || b >= 0x80)
-        .count();
-    if !(3..=MAX_MONTH_BYTES).contains(&word) || line.get(word) != Some(&b' ')
-    {
-        return None;
-    }
+    let word = month_word(line)?;
     let month = month_number(&line[..word]);
     let at = word + 1;
     let day = match (line.get(at)?, line.get(at + 1)?) {
@@ -59,6 +51,27 @@ pub(super) fn classic(line: &[u8], clock: &Clock) -> Option<Envelope> {
         None => Stamp::None,
     };
     Some(host_and_tag(line, after + 1, Format::Syslog, stamp))
+}
+
+/// Where the word a [`classic`] line starts with ends, if the line
+/// starts with one: 3 to [`MAX_MONTH_BYTES`] letters (or bytes of a
+/// non-ASCII month name), then a space.
+fn month_word(line: &[u8]) -> Option<usize> {
+    let word = line
+        .iter()
+        .take(MAX_MONTH_BYTES + 1)
+        .take_while(|&&b| b.is_ascii_alphabetic() || b >= 0x80)
+        .count();
+    ((3..=MAX_MONTH_BYTES).contains(&word) && line.get(word) == Some(&b' '))
+        .then_some(word)
+}
+
+/// Whether [`classic`] may take `line`: false only where it surely does
+/// not (no month word, or no day after it), for a caller that must not
+/// miss a line it takes.
+pub(super) fn may_be_classic(line: &[u8]) -> bool {
+    month_word(line)
+        .is_some_and(|w| matches!(line.get(w + 1), Some(b' ' | b'0'..=b'9')))
 }
 
 /// `2026-12-03T12:42:33+0000 host kernel: msg`, with an optional fraction.

@@ -373,6 +373,12 @@ fn lines_told_bare_by_their_first_bytes_parse_bare() {
         b"\tat java.lang.Thread.run(Thread.java:750)",
         b"    raise ProcessError(msg)",
         b" ",
+        b"Traceback (most recent call last):",
+        b"httpx.ConnectError: [Errno 111] Connection refused",
+        b"During handling of the above exception, another exception occurred:",
+        b"ValueError",
+        b"Dec ",
+        b"a |",
     ] {
         assert!(plainly_bare(line), "{}", String::from_utf8_lossy(line));
         assert_eq!(parse(line, &clock), Envelope::bare());
@@ -385,11 +391,63 @@ fn lines_told_bare_by_their_first_bytes_parse_bare() {
     for line in [
         &b" SUBSYSTEM=memory"[..],
         b"[ 1168.679659] x",
-        b"Traceback (most recent call last):",
         b"",
+        b"Dec  3 13:32:03 host kernel: x",
+        b"mars 01 14:37:27 host prog: x",
+        b"kernel: [ 1168.679659] x",
+        b"kern:    info: [2024-08-22T17:52:26.351725011Z]: x",
+        b"web_1  | [2026-12-03 13:32:03,418: INFO/MainProcess] x",
+        b"machine # Dec  3 13:32:03 host prog: x",
     ] {
         assert!(!plainly_bare(line), "{}", String::from_utf8_lossy(line));
+        // Each but the empty line has an envelope.
+        assert_eq!(parse(line, &clock) == Envelope::bare(), line.is_empty());
     }
+}
+
+/// A line told bare by its first bytes parses bare, over the real
+/// captures' lines with SYNTHETIC starts put before them (words, labels,
+/// month names, the kernel's tag, a facility) and each cut short at
+/// every length up to 40 bytes: where a format almost starts.
+#[test]
+fn lines_told_bare_parse_bare_wherever_a_format_almost_starts() {
+    let clock = utc_clock();
+    let starts: [&[u8]; 14] = [
+        b"",
+        b"Word ",
+        b"word: ",
+        b"web_1  | ",
+        b"machine # ",
+        b"a|b | ",
+        b"kernel: ",
+        b"kernel:",
+        b"Dec ",
+        b"Dec  3 ",
+        b"mars 01 ",
+        b"kern: ",
+        b"kern:    info: ",
+        b"Traceback ",
+    ];
+    let lines = fixture_lines(&["worker.log", "dmesg.txt", "kmsg.txt"]);
+    let mut told = 0;
+    for line in lines.iter().step_by(lines.len() / 400 + 1) {
+        for start in starts {
+            let whole = [start, &line[..]].concat();
+            for cut in (1..=40.min(whole.len())).chain([whole.len()]) {
+                let line = &whole[..cut];
+                if plainly_bare(line) {
+                    told += 1;
+                    assert_eq!(
+                        parse(line, &clock),
+                        Envelope::bare(),
+                        "{:?}",
+                        String::from_utf8_lossy(line)
+                    );
+                }
+            }
+        }
+    }
+    assert!(told > 1000, "only {told} lines told bare");
 }
 
 /// The every-line merge asks of a line still carrying its terminator:
@@ -397,7 +455,22 @@ fn lines_told_bare_by_their_first_bytes_parse_bare() {
 #[test]
 fn a_terminator_does_not_change_whether_a_line_is_plainly_bare() {
     let mut lines = fixture_lines(&["worker.log", "dmesg.txt", "kmsg.txt"]);
-    for made in [&b" "[..], b"\t", b" KEY", b" KEY=", b" A_B=c", b"", b"x"] {
+    for made in [
+        &b" "[..],
+        b"\t",
+        b" KEY",
+        b" KEY=",
+        b" A_B=c",
+        b"",
+        b"x",
+        b"Dec ",
+        b"Dec 3",
+        b"kern:",
+        b"kernel:",
+        b"a |",
+        b"a | ",
+        b"Traceback",
+    ] {
         lines.push(made.to_vec());
     }
     for line in lines {
