@@ -13,6 +13,16 @@
 //! back with every source's head filled, as the loop expects.
 //! The output is the same, byte for byte; `tests/reference.rs` holds it
 //! to the plain path, which never takes this lane.
+//!
+//! The sources take turns: a turn ([`Lane::advance`]) takes one source's
+//! lines up to the first that comes after another source's next line,
+//! and its lines go out as one span, appended to the sink's buffer
+//! ([`Runs`]). A worker's log and the kernel's interleave every few
+//! lines, so a turn is short, and what it costs beyond its lines is kept
+//! small: the next times sit in one array, and what the lines leave for
+//! their source is handed over once a merge ([`Keys`]).
+//!
+//! [`Runs`]: crate::output::Runs
 
 use std::io;
 
