@@ -197,9 +197,6 @@ pub(super) fn merge_plain<S: Sink>(
     stage: &mut Stages<S>,
     sources: &mut [Source],
 ) -> io::Result<bool> {
-    if !stage.emitter.takes_runs() {
-        return Ok(false);
-    }
     let due = stage.correlator.next_due().map_or(i64::MAX, |t| t.0);
     let Some(scanner) = stage.extractor.scanner() else {
         return Ok(false);
@@ -220,6 +217,10 @@ pub(super) fn merge_plain<S: Sink>(
             return Ok(false);
         }
     }
+    // The sink's buffer, where each turn's lines go.
+    let Some(mut out) = stage.emitter.runs() else {
+        return Ok(false);
+    };
 
     let mut lanes: Vec<Option<Lane>> = Vec::with_capacity(sources.len());
     for src in sources.iter_mut() {
@@ -255,9 +256,6 @@ pub(super) fn merge_plain<S: Sink>(
         }));
     }
 
-    let Some(mut out) = stage.emitter.runs() else {
-        unreachable!("the emitter takes runs, checked above");
-    };
     // Each turn ends at a line that comes after another lane's next one
     // (or is due): the lanes take turns, and each turn's lines are
     // written as one span. The next lines' times are kept apart from the
