@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{Notice, OutLine, Runs, SPILL, Sink, spill};
+use super::{Notice, OutLine, Runs, SPILL, Sink, spill, spill_pages};
 use crate::correlate::Explanation;
 use crate::event::Event;
 use crate::record::Sources;
@@ -114,10 +114,11 @@ impl<W: Write> TextSink<W> {
         }
     }
 
-    /// Write out the buffer once it holds [`SPILL`] bytes or more.
+    /// Write out the buffer's whole pages once it holds [`SPILL`] bytes
+    /// or more.
     fn spill_full(&mut self) -> io::Result<()> {
         if self.buf.len() >= SPILL {
-            return spill(&mut self.buf, &mut self.out);
+            return spill_pages(&mut self.buf, &mut self.out);
         }
         Ok(())
     }
