@@ -40,9 +40,9 @@ pub const SPILL: usize = 256 * 1024;
 /// What the writes of a sink's buffer are whole multiples of, but the
 /// last: a page, so that every write into a file starts and ends on a
 /// page's edge. Into /dev/shm the benchmark's every-line run spent about
-/// a tenth less system time so (BENCHMARKS.md); into a file on disk not
-/// in the page cache, a write that ends inside a page has the kernel
-/// read the page first.
+/// 5% less system time so (BENCHMARKS.md); into a file on disk not in
+/// the page cache, a write that ends inside a page has the kernel read
+/// the page first.
 const PAGE: usize = 4096;
 
 /// A sink's buffer, lent for appending runs of whole lines as they are.
@@ -50,16 +50,16 @@ const PAGE: usize = 4096;
 /// The every-line merge writes a run of one source's lines at each
 /// switch between sources, every few lines; through [`Sink::line`] that
 /// was a call through the sink's vtable, a line record and a buffered
-/// writer's checks each time, about a quarter of what a switch costs.
-/// Appending to a buffer in hand is a copy and a compare.
+/// writer's checks each time. Appending to a buffer in hand is a copy
+/// and a compare.
 pub struct Runs<'a> {
     buf: &'a mut Vec<u8>,
     out: &'a mut dyn io::Write,
 }
 
 impl<'a> Runs<'a> {
-    /// Lend `buf`, whose bytes go to `out` when it holds [`SPILL`] or
-    /// more.
+    /// Lend `buf`, whose whole pages go to `out` once it holds [`SPILL`]
+    /// bytes or more.
     pub fn new(buf: &'a mut Vec<u8>, out: &'a mut dyn io::Write) -> Self {
         Runs { buf, out }
     }

@@ -17,9 +17,9 @@ pub const MARKER: &str = "[truecause]";
 
 /// Writes text, optionally coloured.
 pub struct TextSink<W: Write> {
-    /// What is written goes here first, and to `out` [`SPILL`] bytes or
-    /// more at a time: the every-line merge appends to it directly
-    /// ([`Sink::runs`]).
+    /// What is written goes here first, and to `out` in whole pages once
+    /// it holds [`SPILL`] bytes or more (the rest on flush): the
+    /// every-line merge appends to it directly ([`Sink::runs`]).
     buf: Vec<u8>,
     out: W,
     sources: Sources,
