@@ -4,14 +4,18 @@
 //! A search call per line (`memchr`) pays its setup on every line, and a
 //! log line is short: the setup costs about as much as the search.
 //! [`LineIndex`] instead notes the ends of all the lines of the next
-//! kilobyte or so in one pass, 64 bytes per step (with AVX2 where the
-//! processor has it, SSE2 otherwise, both on x86-64; `memchr` elsewhere),
-//! and hands them out one by one.
+//! 4 KiB or so in one pass, 64 bytes per step (with AVX-512BW or AVX2
+//! where the processor has it, SSE2 otherwise, all on x86-64; `memchr`
+//! elsewhere), and hands them out one by one.
 
 /// How many bytes one pass indexes, at least: enough lines to spread the
-/// pass's setup thin, few enough that lines indexed and then not needed
-/// (a merge stops at a line of another source) cost little.
-const STRETCH: usize = 1024;
+/// pass's setup, and the mispredicted end of a loop over its ends, thin;
+/// few enough that the lines indexed and not needed when a merge hands
+/// back cost little. A lane keeps its index between turns, so a turn
+/// does not waste it. With 1 KiB (eight log lines), every line to
+/// /dev/null took 2.5% longer on the benchmark input (paired rounds,
+/// BENCHMARKS.md); 8 KiB was no faster than 4.
+const STRETCH: usize = 4096;
 
 /// The ends of the lines of a buffer, from a starting point on.
 #[derive(Debug, Default)]
