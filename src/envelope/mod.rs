@@ -174,20 +174,24 @@ pub const BOOT_TEACHER: &[u8] = b"kernel: [";
 /// `ValueError: ...`). [`parse`] gives such a line [`Envelope::bare`];
 /// `false` says nothing either way. A line's terminator, left on, does
 /// not change the answer.
+#[inline]
 pub fn plainly_bare(line: &[u8]) -> bool {
     match line.first() {
         Some(b'\t') => true,
         Some(b' ') => kernel::kmsg_continuation(line).is_none(),
-        // The formats `parse_at` tries for a line that starts with a
-        // letter, each asked only whether it may take it. A `kernel:`
-        // line (`kernel::kernel_tag`) is one talos's facility may start.
-        Some(b) if b.is_ascii_alphabetic() => {
-            !(prefix::may_be_talos(line)
-                || syslog::may_be_classic(line)
-                || prefix::may_be_labelled(line))
-        }
+        Some(b) if b.is_ascii_alphabetic() => no_format_takes_word(line),
         _ => false,
     }
+}
+
+/// Whether no format `parse_at` tries for a line that starts with a
+/// letter may take `line`, each asked only whether it may. A `kernel:`
+/// line (`kernel::kernel_tag`) is one talos's facility may start.
+#[inline(never)]
+fn no_format_takes_word(line: &[u8]) -> bool {
+    !(prefix::may_be_talos(line)
+        || syslog::may_be_classic(line)
+        || prefix::may_be_labelled(line))
 }
 
 /// The envelope of `line`, if one is recognized; `depth` counts the
