@@ -98,6 +98,7 @@ fn analyze(args: cli::RunArgs) -> anyhow::Result<Status> {
         no_default_rules: args.rules.no_default_rules,
         paths: args.rules.paths.clone(),
         compile_regexes: false,
+        lean: true,
     };
     let rules = load_rules(&load)?;
     let config = config_from(&args)?;
@@ -295,6 +296,7 @@ fn rules_command(action: RulesAction) -> anyhow::Result<Status> {
         no_default_rules,
         paths,
         compile_regexes: true,
+        lean: false,
     };
     let (set, problems) = rules::load(&load);
     let mut out = io::stdout().lock();

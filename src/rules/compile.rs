@@ -305,10 +305,20 @@ pub fn signal_number(text: &str) -> Option<i64> {
     })
 }
 
+/// Whether a rule file's text holds its rules' examples: the shipped
+/// rules are loaded for a run without them ([`super::EMBEDDED_LEAN`]),
+/// and a pattern is then not held to having one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Examples {
+    InText,
+    LeftOut,
+}
+
 pub(super) fn pattern(
     def: PatternDef,
     file: &Arc<str>,
     eager: bool,
+    examples: Examples,
     problems: &mut Problems,
 ) -> Option<Pattern> {
     let id = def.id.get_ref().clone();
@@ -374,7 +384,7 @@ pub(super) fn pattern(
         }
     }
 
-    if def.example.is_empty() {
+    if def.example.is_empty() && examples == Examples::InText {
         problems.warn_at(
             def.id.span(),
             format!(

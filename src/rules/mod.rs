@@ -27,3 +27,9 @@ pub use schema::{Confidence, ExampleDef, FieldType, ScenarioDef};
 /// The rule files compiled into the binary: (path, contents).
 pub const EMBEDDED: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// The same files without their comments and examples, for a run, which
+/// reads neither (see `build.rs`; [`LoadOptions::lean`]). Every rule
+/// keeps its line and column.
+pub const EMBEDDED_LEAN: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/embedded_rules_lean.rs"));
