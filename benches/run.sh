@@ -101,7 +101,8 @@ bytes=$(( $(stat -c %s "$worker") + $(stat -c %s "$kernel") ))
 lines=$(cat "$worker" "$kernel" | wc -l)
 
 # The shipped rules' patterns, for rg (Rust syntax, named groups
-# dropped: rg refuses a name used twice) and for grep -E (POSIX classes).
+# dropped: rg refuses a name used twice) and for grep -E (POSIX ERE; the
+# report says whether grep's counts are rg's).
 python3 - "$root/rules" "$dir" <<'EOF'
 import glob, re, sys, tomllib
 rules, out = sys.argv[1], sys.argv[2]
@@ -117,13 +118,100 @@ meta = set("\\.+*?()|[]{}^$#&-~")
 plain = [re.sub(r"\\([^\w\s])",
                 lambda m: m.group(0) if m.group(1) in meta else m.group(1), r)
          for r in plain]
-posix = []
-for r in plain:
-    for a, b in [("(?:", "("), (r"\d", "[0-9]"), (r"\s", "[[:space:]]"),
-                 (r"\S", "[^[:space:]]"), (r"\w", "[[:alnum:]_]"),
-                 ("*?", "*"), ("+?", "+"), ("??", "?")]:
-        r = r.replace(a, b)
-    posix.append(r)
+# grep -E reads POSIX ERE: Perl classes are spelt out (inside a bracket
+# too, where `\[` is not an escape and `]` must come first), groups lose
+# their `?:` and names, `(?i:...)` spells each letter in both cases, and
+# lazy repeats turn greedy (a line matches either way). A construct with
+# no ERE spelling stops the script.
+def posix(r):
+    out, i, n = [], 0, len(r)
+    fold = [False]  # case-insensitive, per open group
+    classes = {"d": "0-9", "s": "[:space:]", "w": "[:alnum:]_"}
+    def letter(c):
+        return f"[{c.lower()}{c.upper()}]" if fold[-1] and c.isalpha() else c
+    while i < n:
+        c = r[i]
+        if c == "\\":
+            e = r[i + 1]
+            i += 2
+            if e in classes:
+                out.append(f"[{classes[e]}]")
+            elif e.lower() in classes:
+                out.append(f"[^{classes[e.lower()]}]")
+            elif e == "b" or not e.isalnum() and e in "\\.+*?()|[]{}^$":
+                out.append("\\" + e)
+            elif e.isalnum():
+                raise ValueError(f"no ERE for \\{e} in {r}")
+            else:
+                out.append(letter(e))
+        elif c == "[":
+            # A bracket: its items, with `]` put first and `-` last, where
+            # POSIX reads them as themselves.
+            i += 1
+            negate = r[i] == "^"
+            i += negate
+            items, close, dash = [], False, False
+            first = True
+            while first or r[i] != "]":
+                first = False
+                if r[i] == "\\":
+                    e = r[i + 1]
+                    i += 2
+                    if e in classes:
+                        items.append(classes[e])
+                    elif e == "]":
+                        close = True
+                    elif e == "-":
+                        dash = True
+                    elif e.isalnum():
+                        raise ValueError(f"no ERE for \\{e} in [...] in {r}")
+                    else:
+                        items.append(e)
+                elif r[i] == "]":
+                    close = True
+                    i += 1
+                else:
+                    if fold[-1] and r[i].isalpha():
+                        items.append(r[i].lower() + r[i].upper())
+                    else:
+                        items.append(r[i])
+                    i += 1
+            i += 1
+            body = ("]" if close else "") + "".join(items) + ("-" if dash else "")
+            out.append("[" + ("^" if negate else "") + body + "]")
+        elif r.startswith("(?", i):
+            j = i + 2
+            if r.startswith("P<", j):
+                j = r.index(">", j) + 1
+                fold.append(fold[-1])
+            elif r.startswith(":", j):
+                j += 1
+                fold.append(fold[-1])
+            elif r.startswith("i:", j):
+                j += 2
+                fold.append(True)
+            else:
+                raise ValueError(f"no ERE for {r[i:i+4]} in {r}")
+            out.append("(")
+            i = j
+        elif c == "(":
+            fold.append(fold[-1])
+            out.append("(")
+            i += 1
+        elif c == ")":
+            fold.pop()
+            out.append(")")
+            i += 1
+        elif c in "*+?" and i + 1 < n and r[i + 1] == "?":
+            # A lazy repeat matches the same lines.
+            out.append(c)
+            i += 2
+        else:
+            out.append(letter(c))
+            i += 1
+    return "".join(out)
+
+posix = [posix(r) for r in plain]
 open(out + "/patterns.rg", "w").write("\n".join(plain) + "\n")
 open(out + "/patterns.grep", "w").write("\n".join(posix) + "\n")
 print(len(rx), "patterns", file=sys.stderr)
@@ -235,6 +323,15 @@ truth_n=$(wc -l < "$data/truth.tsv")
 missing=$(comm -23 "$data/truth.tsv" "$data/found.tsv" | wc -l)
 extra=$(comm -13 "$data/truth.tsv" "$data/found.tsv" | wc -l)
 
+# grep's patterns are a translation: say whether they counted what rg's
+# counted (rg leaves out a file with no matching line, grep says 0).
+counts() { grep -v ':0$' "$1" | sort; }
+if [ "$(counts "$data/rg.out")" = "$(counts "$data/grep.out")" ]; then
+    grep_counts="the same as rg's"
+else
+    grep_counts="NOT rg's: $(tr '\n' ' ' < "$data/grep.out")"
+fi
+
 # The pass-through holds every input line: strip the marker lines.
 pass_lines=$(grep -vc '^\[truecause\]' "$pass_dir/passthrough.txt")
 rm -f "$pass_dir/passthrough.txt" "$pass_dir/cat.txt"
@@ -282,6 +379,7 @@ done
         printf "- every line vs explanations only: %.2fx the time (target <= 1.5)\n", t / e
         printf "  round by round: median %s\n", p
         printf "- startup, empty input, embedded rules: %s ms, fastest of 50 (target < 10)\n", s }'
+    echo "- grep -E's line counts: $grep_counts"
     echo "- explanations vs ground truth: $truth_n expected, $missing missing, $extra extra"
     echo "- pass-through: $pass_lines of $lines input lines"
     echo
