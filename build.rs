@@ -5,7 +5,7 @@
 //! Each file goes in twice: as written, for `truecause rules` and the
 //! tests, and lean ([`lean`]), for a run. A run reads no comment and no
 //! example, and they are two thirds of the files' bytes: parsing them was
-//! a fifth of the time an empty run takes (BENCHMARKS.md).
+//! a quarter of the instructions an empty run takes (BENCHMARKS.md).
 
 use std::env;
 use std::fs;
