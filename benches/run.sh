@@ -170,6 +170,9 @@ def posix(r):
                 elif r[i] == "]":
                     close = True
                     i += 1
+                elif fold[-1] and r[i] == "-" and r[i + 1] != "]":
+                    # Both cases of a range's ends would make other ranges.
+                    raise ValueError(f"no ERE for a range under (?i: in {r}")
                 else:
                     if fold[-1] and r[i].isalpha():
                         items.append(r[i].lower() + r[i].upper())
